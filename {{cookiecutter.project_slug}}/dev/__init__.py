@@ -1,0 +1,1 @@
+"""Local development: run and test the service with no AWS account."""

@@ -1,0 +1,56 @@
+"""The local DynamoDB table: created in the emulator from template.yaml's definition.
+
+Reading the key schema and indexes from the deployed template keeps local
+runs and tests on exactly the table the stack creates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+# Properties that describe the table's shape; the rest (billing, backups,
+# encryption, tags) has no meaning in the emulator.
+SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads CloudFormation YAML; short-form functions (!Ref, !Sub...) load as plain values."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+def table_definition(template: Path = TEMPLATE) -> dict[str, Any]:
+    resources = yaml.load(template.read_text(), Loader=_CloudFormationLoader)["Resources"]  # noqa: S506
+    tables = [resource["Properties"] for resource in resources.values() if resource["Type"] == TABLE_TYPE]
+    if len(tables) != 1:
+        raise ValueError(f"{template} must define exactly one {TABLE_TYPE}, found {len(tables)}")
+    return {key: tables[0][key] for key in SHAPE if key in tables[0]}
+
+
+def create_table(name: str, endpoint_url: str) -> None:
+    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    if name in client.list_tables()["TableNames"]:
+        return
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **table_definition())
+
+
+def configure(stage: str, endpoint_url: str) -> dict[str, str]:
+    """Create this stage's table in the emulator; return the environment the app needs."""
+    name = f"{{ cookiecutter.project_slug }}-{stage}"
+    create_table(name, endpoint_url)
+    return {"TABLE_NAME": name}

@@ -1,0 +1,31 @@
+"""Secrets from environment variables.
+
+A secret named ``cursor-signing-key`` is the variable ``CURSOR_SIGNING_KEY``.
+When deployed the variables are fed from ``NoEcho`` stack parameters; locally
+from ``.env`` (never committed; ``.env.example`` lists them).
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class MissingSecretError(RuntimeError):
+    """A required secret is not configured."""
+
+
+def variable_name(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def find_secret(name: str) -> str | None:
+    """The secret's value, or None when its variable is unset or empty."""
+    return os.environ.get(variable_name(name)) or None
+
+
+def get_secret(name: str) -> str:
+    """The secret's value; raises MissingSecretError naming the variable when it is unset."""
+    value = find_secret(name)
+    if value is None:
+        raise MissingSecretError(f"environment variable {variable_name(name)} is not set")
+    return value

@@ -1,0 +1,56 @@
+"""Secrets from SSM Parameter Store SecureStrings under ``SECRETS_PATH``.
+
+A secret named ``cursor-signing-key`` is the parameter
+``${SECRETS_PATH}cursor-signing-key`` (``SECRETS_PATH`` is
+``/{{ cookiecutter.project_slug }}/<stage>/`` when deployed). Powertools
+Parameters fetches a value on first use and caches it in the container for
+``POWERTOOLS_PARAMETERS_MAX_AGE`` seconds, so a rotated value is picked up
+without a deploy.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class MissingSecretError(RuntimeError):
+    """A required secret is not configured."""
+
+
+def parameter_name(name: str) -> str:
+    path = os.environ.get("SECRETS_PATH")
+    if not path:
+        raise MissingSecretError("SECRETS_PATH is not set: it names the SSM path of this stage's secrets")
+    return path.rstrip("/") + "/" + name
+
+
+def find_secret(name: str) -> str | None:
+    """The secret's value, or None when its parameter does not exist."""
+    # Imported here: Powertools Parameters loads boto3, which costs cold-start
+    # time on routes that need no secret.
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(parameter_name(name), decrypt=True)
+    except parameters.exceptions.GetParameterError as exc:
+        if _is_parameter_not_found(exc):
+            return None
+        raise
+    return str(value)
+
+
+def get_secret(name: str) -> str:
+    """The secret's value; raises MissingSecretError naming the parameter when it does not exist."""
+    value = find_secret(name)
+    if value is None:
+        raise MissingSecretError(
+            f"SSM parameter {parameter_name(name)} does not exist: create it as a SecureString"
+        )
+    return value
+
+
+def _is_parameter_not_found(exc: BaseException) -> bool:
+    # Powertools wraps the botocore ClientError; the original is the context.
+    original = exc.__cause__ or exc.__context__
+    response = getattr(original, "response", None) or {}
+    return bool(response.get("Error", {}).get("Code") == "ParameterNotFound")
