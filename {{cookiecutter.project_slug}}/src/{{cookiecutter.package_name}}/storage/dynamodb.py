@@ -21,6 +21,7 @@ the partition key (``QUESTIONS#<n>``) and merge pages.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 INDEX_BY_CREATED_AT = "ByCreatedAt"
 QUESTIONS_PARTITION = "QUESTIONS"
 QUESTION_SK = "QUESTION"
+BATCH_WRITE_LIMIT = 25  # items per BatchWriteItem call
+MAX_BATCH_ATTEMPTS = 6
 # Fail fast inside a Lambda's time budget instead of botocore's 60 s defaults.
 CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
@@ -48,6 +51,10 @@ def _now() -> datetime:
 
 def _s(value: str) -> dict[str, str]:
     return {"S": value}
+
+
+def _question_key(question_id: str) -> dict[str, Any]:
+    return {"PK": _s(f"Q#{question_id}"), "SK": _s(QUESTION_SK)}
 
 
 class DynamoDBQuestionRepository:
@@ -124,7 +131,7 @@ class DynamoDBQuestionRepository:
     def add_answer(self, question_id: str, text: str) -> Answer:
         answer = Answer(id=str(uuid.uuid4()), question_id=question_id, text=text, created_at=_now())
         created = answer.created_at.isoformat()
-        key = {"PK": _s(f"Q#{question_id}"), "SK": _s(QUESTION_SK)}
+        key = _question_key(question_id)
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -177,15 +184,20 @@ class DynamoDBQuestionRepository:
             raise QuestionNotFoundError(question_id)
         # Answers first, the question last: an interrupted delete leaves a
         # question with fewer answers, never answers without their question.
-        keys.sort(key=lambda key: key["SK"]["S"] == QUESTION_SK)
-        for start in range(0, len(keys), 25):
-            self._delete_batch(keys[start : start + 25])
+        answers = [key for key in keys if key["SK"]["S"] != QUESTION_SK]
+        for start in range(0, len(answers), BATCH_WRITE_LIMIT):
+            self._delete_batch(answers[start : start + BATCH_WRITE_LIMIT])
+        self.client.delete_item(TableName=self.table, Key=_question_key(question_id))
 
     def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
         requests: Sequence[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]
-        while requests:
+        for attempt in range(MAX_BATCH_ATTEMPTS):
             result = self.client.batch_write_item(RequestItems={self.table: requests})
             requests = result.get("UnprocessedItems", {}).get(self.table, [])
+            if not requests:
+                return
+            time.sleep(0.05 * 2**attempt)  # throttled: back off before retrying the rest
+        raise RuntimeError(f"{len(requests)} deletes still unprocessed after {MAX_BATCH_ATTEMPTS} attempts")
 
 
 def _question(item: dict[str, Any]) -> Question:
