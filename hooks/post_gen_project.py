@@ -83,14 +83,14 @@ def remove(path: Path) -> None:
 
 
 NEXT_STEPS = """
-Created {project_slug}/ ({deployment}, {storage}, secrets from {secrets}).
+Created {project_slug}/ (deployment {deployment}, storage {storage}, secrets {secrets}, frontend {frontend}).
 
 Next steps:
   cd {project_slug}
-  make dev     # runs the API on http://localhost:5000 with local DynamoDB and SSM emulators
-  make test    # lint, type-check and test
+  make dev     # the API on http://localhost:5000, no AWS account needed
+  make test    # the tests
 
-Then read README.md for deploying to AWS.
+README.md explains deploying, operating and tearing down.
 """
 
 # Rendered by cookiecutter. JSON never holds three unescaped double quotes in a row,

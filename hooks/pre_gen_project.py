@@ -14,6 +14,7 @@ import keyword
 import re
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 # Commercial AWS regions that offer Lambda, API Gateway HTTP APIs and DynamoDB.
 AWS_REGIONS = frozenset(
@@ -172,9 +173,29 @@ def validate(answers: Mapping[str, object]) -> str | None:
         error = check(str(answers.get(key, "")))
         if error:
             return error
+    options = choice_options(answers)
+    if options is not None:
+        return check_choices(answers, options)
+    return None
+
+
+def choice_options(answers: Mapping[str, object]) -> Mapping[str, object] | None:
+    """The template's options with their allowed values.
+
+    Cookiecutter (2.x) does not pass ``_cookiecutter`` inside the answers a
+    hook renders, so read cookiecutter.json from the template directory it
+    does pass; a replay or an old project's answers reach the hook unchecked
+    by cookiecutter itself.
+    """
     options = answers.get("_cookiecutter")
     if isinstance(options, Mapping):
-        return check_choices(answers, options)
+        return options
+    repo_dir = answers.get("_repo_dir")
+    if isinstance(repo_dir, str):
+        path = Path(repo_dir) / "cookiecutter.json"
+        if path.is_file():
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            return loaded if isinstance(loaded, Mapping) else None
     return None
 
 

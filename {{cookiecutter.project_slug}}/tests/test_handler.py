@@ -104,7 +104,10 @@ def test_sample_events_are_answered(invoke: Invoke) -> None:
     assert samples, f"no sample events in {EVENTS}"
     for sample in samples:
         response = invoke(json.loads(sample.read_text()))
-        assert response["statusCode"] < 400, (sample.name, response)
+        # The get-question samples name a question a fresh stage does not have.
+        expected = 404 if "get-question" in sample.name else 200 if "create" not in sample.name else 201
+        assert response["statusCode"] == expected, (sample.name, response)
+        json_body(response)
 
 
 def _probe_app() -> Flask:

@@ -1,0 +1,115 @@
+"""Fixtures shared by the tiers, and the wall time of each tier.
+
+Tiers are the test modules: ``tests/test_<tier>.py``. At the end of a run the
+terminal summary shows, per tier, the wall time from its first test starting
+to its last finishing, and per combination the time its tests took.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.combinations import Combination
+from tests.support import RenderCache, RenderedProject
+
+# `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
+# test (a missing file, a marker that deselected it) then fails the run.
+REQUIRED_TIERS_ENV = "SERVERLESS_FLASK_REQUIRED_TIERS"
+
+
+@pytest.fixture(scope="session")
+def session_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory shared by every xdist worker of this session (``worker_id`` comes from xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def render_cache(session_dir: Path) -> RenderCache:
+    return RenderCache(session_dir / "rendered")
+
+
+@pytest.fixture(scope="session")
+def rendered(render_cache: RenderCache) -> Callable[[Combination], RenderedProject]:
+    """``rendered(combination)``: the combination's project, rendered once per session."""
+    return render_cache.get
+
+
+# --- tier timing ---------------------------------------------------------------------------------
+
+_TIER = re.compile(r"(?:^|/)test_(\w+)\.py::")
+# A combination's name ends with its variants: ...-py313-arm64 (the build tier has more than COMBINATIONS).
+_COMBINATION_PARAM = re.compile(r"\[([a-z0-9_-]+-py\d+-[a-z0-9_]+)\]$")
+
+
+@dataclass
+class _Span:
+    start: float = float("inf")
+    stop: float = 0.0
+    busy: float = 0.0
+    tests: set[str] = field(default_factory=set)
+
+    def add(self, report: pytest.TestReport) -> None:
+        self.start = min(self.start, report.start)
+        self.stop = max(self.stop, report.stop)
+        self.busy += report.duration
+        self.tests.add(report.nodeid)
+
+
+_tiers: dict[str, _Span] = defaultdict(_Span)
+_combinations: dict[str, _Span] = defaultdict(_Span)
+_ran: dict[str, int] = defaultdict(int)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    tier = _TIER.search(report.nodeid)
+    if tier is None:
+        return
+    _tiers[tier.group(1)].add(report)
+    if report.when == "call" and not report.skipped:
+        _ran[tier.group(1)] += 1
+    param = _COMBINATION_PARAM.search(report.nodeid)
+    if param:
+        _combinations[param.group(1)].add(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _tiers:
+        return
+    write = terminalreporter.write_line
+    # Wall: from the tier's first test starting to its last finishing. Tiers run
+    # together share the workers, so their spans overlap; "in tests" is the sum
+    # of their tests' own durations (setup included) over all workers.
+    terminalreporter.section("time per tier")
+    for tier, span in sorted(_tiers.items(), key=lambda item: item[1].start):
+        write(
+            f"{tier:<14} {span.stop - span.start:7.1f} s wall   {span.busy:7.1f} s in tests   "
+            f"{len(span.tests)} tests"
+        )
+    if _combinations:
+        terminalreporter.section("time per combination (all tiers, summed over its tests)")
+        for name, span in sorted(_combinations.items()):
+            write(f"{name:<44} {span.busy:7.1f} s   {len(span.tests)} tests")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    required = [tier for tier in os.environ.get(REQUIRED_TIERS_ENV, "").split(",") if tier]
+    if not required or hasattr(session.config, "workerinput"):
+        return
+    missing = [tier for tier in required if _ran[tier] == 0]
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"ERROR: no test ran in tier(s) {', '.join(missing)} "
+                f"({REQUIRED_TIERS_ENV}={','.join(required)})",
+                red=True,
+            )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -1,0 +1,441 @@
+"""What the tiers share: rendering a combination, the generated projects'
+virtualenvs, the external tools, and running commands in a rendered project.
+
+Nothing here writes inside the template repository: rendered projects go to
+pytest's temporary directories, and the virtualenvs and tool installs to the
+cache directory (``$SERVERLESS_FLASK_CACHE``, by default
+``${XDG_CACHE_HOME:-~/.cache}/serverless-flask``), where a second run finds
+them ready.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.combinations import TEMPLATE_DIR, Combination
+
+PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
+PACKAGE_TEMPLATE = "{{cookiecutter.package_name}}"
+
+# The identity every combination is rendered with. Deliberately not the
+# defaults, so a name or region hard-coded in the template shows up, and with
+# an apostrophe and non-ASCII letters, which the hooks allow and every
+# generated file must quote correctly.
+IDENTITY: dict[str, str] = {
+    "project_name": "Quiz Board Service",
+    "description": "Answers the team's questions about Lambda",
+    "author_name": "Zoë O'Brien",
+    "author_email": "zoe.obrien@example.org",
+    "aws_region": "eu-west-1",
+}
+IDENTITY_SLUG = "quiz-board-service"
+IDENTITY_PACKAGE = "quiz_board_service"
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("SERVERLESS_FLASK_CACHE")
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "serverless-flask"
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import ``hooks/<name>.py`` (hooks/ is not a package; the hooks are importable unrendered)."""
+    path = TEMPLATE_DIR / "hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"hooks_{name}", path)
+    assert spec is not None, f"cannot import {path}"
+    assert spec.loader is not None, f"cannot import {path}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (the pytest-xdist workers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def render_answers(combination: Combination) -> dict[str, str]:
+    return {**IDENTITY, **combination.answers}
+
+
+def render_project(
+    answers: Combination | Mapping[str, str], output_dir: Path, *, template: Path = TEMPLATE_DIR
+) -> Path:
+    """Generate a project with cookiecutter's API, as a user would with --no-input.
+
+    ``answers`` is a Combination (rendered with ``IDENTITY``) or a plain dict
+    of answers (the rest default). Returns the project directory, inside
+    ``output_dir``, where cookiecutter's config and replay files go too.
+    """
+    from cookiecutter.main import cookiecutter
+
+    given = render_answers(answers) if isinstance(answers, Combination) else dict(answers)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    config = output_dir / ".cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {json.dumps(str(output_dir / '.cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(output_dir / '.replay'))}\n",
+        encoding="utf-8",
+    )
+    project = cookiecutter(
+        str(template), no_input=True, extra_context=given, output_dir=str(output_dir), config_file=str(config)
+    )
+    return Path(project)
+
+
+@dataclass(frozen=True)
+class RenderedProject:
+    """A rendered project, shared read-only by every test of its combination."""
+
+    combination: Combination
+    path: Path
+    answers: dict[str, str]  # every answer, the derived slug and package name included
+    files: tuple[str, ...]  # relative paths of the files as rendered, before any tool ran
+    empty_dirs: tuple[str, ...]  # directories rendered without a file in them
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return self.combination.name
+
+    def text_files(self) -> Iterator[tuple[str, str]]:
+        """``(relative path, content)`` for every rendered file that is UTF-8 text."""
+        for relative in self.files:
+            try:
+                yield relative, (self.path / relative).read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+
+    def copy_to(self, destination: Path) -> Path:
+        """A pristine copy of the rendered files (no tool output) at ``destination``."""
+        for relative in self.files:
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(self.path / relative, target)
+        return destination
+
+
+def list_files(root: Path) -> tuple[str, ...]:
+    return tuple(sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()))
+
+
+def list_empty_dirs(root: Path) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            str(path.relative_to(root))
+            for path in root.rglob("*")
+            if path.is_dir() and not any(path.iterdir())
+        )
+    )
+
+
+class RenderCache:
+    """Renders each combination once per test session, shared by all xdist workers.
+
+    ``root`` is a directory common to the workers of one session; a lock per
+    combination makes the first worker render and the others wait and reuse.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get(self, combination: Combination) -> RenderedProject:
+        base = self.root / combination.name
+        manifest = base / "manifest.json"
+        with file_lock(self.root / f"{combination.name}.lock"):
+            if not manifest.exists():
+                if base.exists():
+                    shutil.rmtree(base)  # an earlier attempt failed half-way
+                started = time.perf_counter()
+                project = render_project(combination, base / "out")
+                seconds = time.perf_counter() - started
+                listing = {"files": list_files(project), "empty_dirs": list_empty_dirs(project)}
+                manifest.write_text(
+                    json.dumps({"path": str(project), **listing, "seconds": seconds}), encoding="utf-8"
+                )
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        return RenderedProject(
+            combination=combination,
+            path=Path(data["path"]),
+            answers={
+                **render_answers(combination),
+                "project_slug": IDENTITY_SLUG,
+                "package_name": IDENTITY_PACKAGE,
+            },
+            files=tuple(data["files"]),
+            empty_dirs=tuple(data["empty_dirs"]),
+            seconds=data["seconds"],
+        )
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    args: tuple[str, ...]
+    cwd: Path
+    returncode: int
+    output: str  # stdout and stderr, interleaved
+    seconds: float
+
+    def describe(self, tail: int = 120) -> str:
+        lines = self.output.rstrip().splitlines()
+        shown = lines[-tail:]
+        cut = f"[... {len(lines) - tail} earlier lines ...]\n" if len(lines) > tail else ""
+        return (
+            f"$ {' '.join(self.args)}   (in {self.cwd}, exit {self.returncode}, {self.seconds:.1f} s)\n"
+            + cut
+            + "\n".join(shown)
+        )
+
+
+def run(
+    args: Sequence[str | Path],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> Result:
+    command = tuple(str(arg) for arg in args)
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(
+            command,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = exc.output if isinstance(exc.output, str) else (exc.output or b"").decode(errors="replace")
+        return Result(command, cwd, -1, f"{output}\n[timed out after {timeout:.0f} s]", timeout)
+    return Result(command, cwd, completed.returncode, completed.stdout, time.perf_counter() - started)
+
+
+def check(result: Result, what: str) -> Result:
+    if result.returncode != 0:
+        pytest.fail(f"{what} failed:\n{result.describe()}", pytrace=False)
+    return result
+
+
+# Variables that could point a tool at real AWS credentials or at this
+# (the template's) virtualenv. Generated projects must work without them.
+_SCRUBBED = (
+    "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+)
+
+
+def clean_environ(extra_path: Sequence[Path] = (), **overrides: str) -> dict[str, str]:
+    """The environment for a command in a generated project.
+
+    Without this virtualenv's bin directory on PATH, without credentials and
+    with the AWS config files pointed at nothing, so no command can reach a
+    real account and nothing resolves to the template's own tools by accident.
+    """
+    own_bin = str(Path(sys.prefix) / "bin")
+    env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED}
+    path = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry and entry != own_bin]
+    env["PATH"] = os.pathsep.join([*(str(p) for p in extra_path), *path])
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["SAM_CLI_TELEMETRY"] = "0"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(overrides)
+    return env
+
+
+# --- tools ---------------------------------------------------------------------------------------
+
+
+def tools_bin() -> Path:
+    return cache_dir() / "tools" / "bin"
+
+
+def require_tool(name: str) -> Path:
+    """An external tool (sam, checkov): ``make tools`` installs the pinned versions in the cache."""
+    for candidate in (tools_bin() / name, shutil.which(name)):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    pytest.fail(
+        f"{name} is not installed: run `make tools` (pinned versions into {tools_bin()}), "
+        f"or put {name} on PATH",
+        pytrace=False,
+    )
+
+
+def require_uv() -> Path:
+    found = os.environ.get("UV") or shutil.which("uv")
+    if not found:
+        pytest.fail("uv is not installed: `python3 -m pip install uv` (or see README.md)", pytrace=False)
+    return Path(found)
+
+
+def find_python(version: str) -> Path:
+    """The interpreter for a generated project's ``python_version``; never downloads one.
+
+    Whatever uv finds (PATH, uv-managed, an active pyenv version), else the
+    newest pyenv installation of that version even when PYENV_VERSION does not
+    activate it.
+    """
+    uv = require_uv()
+    env = dict(os.environ)
+    env.setdefault("UV_PYTHON_DOWNLOADS", "never")
+    for key in ("VIRTUAL_ENV", "UV_PYTHON"):
+        env.pop(key, None)
+    result = run([uv, "python", "find", "--no-project", version], cwd=TEMPLATE_DIR, env=env, timeout=60)
+    found = result.output.strip().splitlines()[-1] if result.output.strip() else ""
+    if result.returncode == 0 and Path(found).is_file():
+        return Path(found)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    installed = sorted(
+        pyenv_root.glob(f"versions/{version}.*/bin/python{version}"),
+        key=lambda path: [int(part) for part in re.findall(r"\d+", path.parent.parent.name)],
+    )
+    if installed:
+        return installed[-1]
+    pytest.fail(
+        f"Python {version} is not installed, and generated projects with python_version={version} "
+        f"need it: install it (e.g. `uv python install {version}`, or with pyenv).\n{result.describe()}",
+        pytrace=False,
+    )
+
+
+# --- the generated projects' virtualenvs ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectEnv:
+    """A virtualenv holding a generated project's ``requirements-dev.txt``."""
+
+    path: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.path / "bin"
+
+    @property
+    def python(self) -> Path:
+        return self.bin / "python"
+
+    @property
+    def key(self) -> str:
+        return self.path.name
+
+    def environ(self, **overrides: str) -> dict[str, str]:
+        return clean_environ([self.bin], VIRTUAL_ENV=str(self.path), **overrides)
+
+    def run(self, args: Sequence[str | Path], cwd: Path, timeout: float = 900, **env: str) -> Result:
+        return run(args, cwd=cwd, env=self.environ(**env), timeout=timeout)
+
+    def has_module(self, module: str) -> bool:
+        probe = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+        return run([self.python, "-c", probe], cwd=self.path, env=self.environ(), timeout=60).returncode == 0
+
+
+_REQUIREMENT_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", re.MULTILINE)
+
+
+def requirements_digest(requirements: Path, interpreter_version: str) -> str:
+    """A hash of the requirement file, every file it includes, and the interpreter."""
+    digest = hashlib.sha256(f"{interpreter_version} {platform.machine()}\n".encode())
+    pending, seen = [requirements.resolve()], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        text = current.read_text(encoding="utf-8")
+        digest.update(current.name.encode() + b"\0" + text.encode() + b"\0")
+        pending.extend((current.parent / match).resolve() for match in _REQUIREMENT_INCLUDE.findall(text))
+    return digest.hexdigest()[:16]
+
+
+def project_env(project: Path, python_version: str, requirements: str = "requirements-dev.txt") -> ProjectEnv:
+    """The cached virtualenv for this project's requirements, created on first use.
+
+    Keyed by the content of the requirement files and the interpreter, so any
+    number of projects with the same pins share one environment, across
+    combinations, workers and runs. Created in place under a lock; a
+    ``.complete`` marker is written last, so a half-made env is rebuilt.
+    """
+    requirement_file = project / requirements
+    if not requirement_file.is_file():
+        pytest.fail(f"the generated project has no {requirements}", pytrace=False)
+    interpreter = find_python(python_version)
+    version = run(
+        [interpreter, "-c", "import platform; print(platform.python_version())"], cwd=project, timeout=60
+    )
+    check(version, f"asking {interpreter} for its version")
+    full_version = version.output.strip()
+    env = ProjectEnv(
+        cache_dir() / "envs" / f"py{full_version}-{requirements_digest(requirement_file, full_version)}"
+    )
+    marker = env.path / ".complete"
+    with file_lock(env.path.parent / f"{env.path.name}.lock"):
+        if not marker.exists():
+            if env.path.exists():
+                shutil.rmtree(env.path)
+            uv = require_uv()
+            uv_env = clean_environ(UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
+            check(run([uv, "venv", "--python", interpreter, env.path], cwd=project, env=uv_env), "uv venv")
+            check(
+                run(
+                    [uv, "pip", "install", "--python", env.python, "-r", requirement_file],
+                    cwd=project,
+                    env=uv_env,
+                ),
+                f"installing {requirements} into {env.path}",
+            )
+            marker.write_text(f"{requirement_file}\n", encoding="utf-8")
+    return env

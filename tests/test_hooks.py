@@ -1,0 +1,415 @@
+"""Hooks tier: every answer rule, the option-owned file table, and bad answers
+through real generation (one line naming the key, no directory left behind)."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import sys
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from tests import options
+from tests.combinations import COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
+from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, load_hook, render_project
+
+pre_gen: Any = load_hook("pre_gen_project")
+post_gen: Any = options.post_gen
+
+COOKIECUTTER: dict[str, Any] = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))
+
+
+def valid_answers(**changes: str) -> dict[str, object]:
+    """Rendered default answers, as the hook receives them, with ``changes``."""
+    answers: dict[str, object] = {**options.default_answers(), **changes}
+    answers["_cookiecutter"] = {key: value for key, value in COOKIECUTTER.items() if not key.startswith("_")}
+    return answers
+
+
+# --- cookiecutter.json ---------------------------------------------------------------------------
+
+
+def test_every_option_has_a_prompt() -> None:
+    keys = {key for key in COOKIECUTTER if not key.startswith("_")}
+    prompts = set(COOKIECUTTER["__prompts__"])
+    assert keys - prompts == set(), "options without a question in __prompts__"
+    assert prompts - keys == set(), "questions for options that do not exist"
+    assert all(isinstance(text, str) and "\n" not in text for text in COOKIECUTTER["__prompts__"].values())
+
+
+def test_choice_values_are_unique_and_filename_safe() -> None:
+    for option, values in load_options().items():
+        assert len(values) == len(set(values)), f"{option} lists a value twice"
+        for value in values:
+            assert value, option
+            assert not set(value) & set(" /\\"), f"{option}: {value!r} cannot be part of a file name"
+
+
+def test_every_answer_has_a_rule() -> None:
+    """Each free-text answer is checked by a rule; choice answers by check_choices."""
+    free_text = {
+        key for key, value in COOKIECUTTER.items() if not key.startswith("_") and isinstance(value, str)
+    }
+    assert free_text == set(pre_gen.FIELD_CHECKS)
+
+
+# --- pre_gen_project rules -----------------------------------------------------------------------
+
+
+def message(check: Callable[[str], str | None], value: str) -> str:
+    result = check(value)
+    assert result is not None, f"{check.__name__} accepted {value!r}"
+    assert "\n" not in result, "an error is one line"
+    return result
+
+
+@pytest.mark.parametrize("value", ["Serverless Flask App", "Quiz Board Service", "Zoë's API", "x"])
+def test_project_name_accepts(value: str) -> None:
+    assert pre_gen.check_project_name(value) is None
+
+
+@pytest.mark.parametrize("value", ["", "   ", 'say "hi"', "back\\slash", "two\nlines", "tab\there"])
+def test_project_name_rejects(value: str) -> None:
+    assert message(pre_gen.check_project_name, value).startswith("project_name: ")
+
+
+@pytest.mark.parametrize("value", ["a", "my-app", "app2", "a1-b2-c3", "a" * pre_gen.SLUG_MAX])
+def test_project_slug_accepts(value: str) -> None:
+    assert pre_gen.check_project_slug(value) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "My-App", "my_app", "-app", "app-", "a--b", "1app", "my app", "app.x", "a" * (pre_gen.SLUG_MAX + 1)],
+)
+def test_project_slug_rejects(value: str) -> None:
+    error = message(pre_gen.check_project_slug, value)
+    assert error.startswith("project_slug: ")
+    assert "lowercase letters" in error, "the message says what is allowed"
+
+
+@pytest.mark.parametrize("value", ["my_app", "quiz_board_service", "app2", "a"])
+def test_package_name_accepts(value: str) -> None:
+    assert pre_gen.check_package_name(value) is None
+
+
+@pytest.mark.parametrize("value", ["", "My_App", "my-app", "1app", "_private", "app.x", "ä"])
+def test_package_name_rejects_invalid_identifiers(value: str) -> None:
+    assert "lowercase letters" in message(pre_gen.check_package_name, value)
+
+
+@pytest.mark.parametrize("value", ["class", "import", "lambda", "match", "case", "async"])
+def test_package_name_rejects_keywords(value: str) -> None:
+    assert keyword.iskeyword(value) or keyword.issoftkeyword(value)
+    assert "keyword" in message(pre_gen.check_package_name, value)
+
+
+@pytest.mark.parametrize("value", ["json", "email", "secrets", "logging", "http", "string"])
+def test_package_name_rejects_stdlib_modules(value: str) -> None:
+    assert "standard library" in message(pre_gen.check_package_name, value)
+
+
+@pytest.mark.parametrize("value", sorted(pre_gen.DEPENDENCY_MODULES - set(sys.stdlib_module_names)))
+def test_package_name_rejects_dependencies(value: str) -> None:
+    assert "shadow a dependency" in message(pre_gen.check_package_name, value)
+
+
+@pytest.mark.parametrize("check_name", ["check_description", "check_author_name"])
+@pytest.mark.parametrize("value", ['a "quoted" word', "a\\b", "line\nbreak", "nul\x00", "del\x7f"])
+def test_free_text_rejects_quotes_backslashes_and_control_characters(check_name: str, value: str) -> None:
+    key = check_name.removeprefix("check_")
+    assert message(getattr(pre_gen, check_name), value).startswith(f"{key}: ")
+
+
+@pytest.mark.parametrize("check_name", ["check_description", "check_author_name"])
+@pytest.mark.parametrize("value", ["", "Answers the team's questions", "Zoë O'Brien", "50% faster; (really)"])
+def test_free_text_accepts(check_name: str, value: str) -> None:
+    assert getattr(pre_gen, check_name)(value) is None
+
+
+@pytest.mark.parametrize("value", ["you@example.com", "first.last+tag@mail.example.org", "a@b.co"])
+def test_author_email_accepts(value: str) -> None:
+    assert pre_gen.check_author_email(value) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["", "no-at-sign", "a@b", "a@b.", "@example.com", "a b@example.com", "a@@b.com"]
+)
+def test_author_email_rejects(value: str) -> None:
+    assert message(pre_gen.check_author_email, value).startswith("author_email: ")
+
+
+@pytest.mark.parametrize("value", ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"])
+def test_aws_region_accepts(value: str) -> None:
+    assert pre_gen.check_aws_region(value) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["", "us-east-9", "US-EAST-1", "mars-north-1", "us-east-1 ", "us-gov-west-1x"]
+)
+def test_aws_region_rejects(value: str) -> None:
+    error = message(pre_gen.check_aws_region, value)
+    assert error.startswith("aws_region: ")
+    assert "us-east-1" in error, "the message lists the allowed regions"
+
+
+def test_regions_are_region_shaped_and_include_the_default() -> None:
+    assert COOKIECUTTER["aws_region"] in pre_gen.AWS_REGIONS
+    for region in pre_gen.AWS_REGIONS:
+        assert region.count("-") == 2, region
+        assert region.split("-")[-1].isdigit(), region
+
+
+def test_check_choices_accepts_listed_values() -> None:
+    for combination in COMBINATIONS:
+        assert pre_gen.check_choices(combination.answers, COOKIECUTTER) is None
+
+
+@pytest.mark.parametrize("option", list(load_options()))
+def test_check_choices_rejects_unlisted_values(option: str) -> None:
+    answers = {**options.default_answers(), option: "no-such-value"}
+    error = pre_gen.check_choices(answers, COOKIECUTTER)
+    assert error is not None
+    assert error.startswith(f"{option}: 'no-such-value' is not allowed; one of: ")
+    assert all(value in error for value in load_options()[option])
+
+
+def test_validate_accepts_the_defaults_and_every_combination() -> None:
+    assert pre_gen.validate(valid_answers()) is None
+    for combination in COMBINATIONS:
+        assert pre_gen.validate(valid_answers(**combination.answers)) is None, combination.name
+
+
+def test_validate_reports_the_first_problem_only() -> None:
+    error = pre_gen.validate(valid_answers(project_slug="Bad Slug", author_email="nope"))
+    assert error is not None
+    assert error.startswith("project_slug: ")
+
+
+def test_validate_checks_choices() -> None:
+    error = pre_gen.validate(valid_answers(secrets="vault"))
+    assert error is not None
+    assert error.startswith("secrets: ")
+
+
+def test_validate_reads_the_choices_from_the_template_directory() -> None:
+    """Cookiecutter passes the hook its template directory, not the options: the hook reads them there."""
+    answers = {**options.default_answers(), "secrets": "vault", "_repo_dir": str(TEMPLATE_DIR)}
+    error = pre_gen.validate(answers)
+    assert error is not None
+    assert error.startswith("secrets: 'vault' is not allowed")
+
+
+@pytest.mark.parametrize(
+    ("answers", "exit_code", "stderr"),
+    [
+        ({}, 0, ""),
+        ({"package_name": "json"}, 1, "ERROR: package_name: 'json' is a standard library module"),
+    ],
+)
+def test_pre_gen_main_exit_code_and_message(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answers: dict[str, str],
+    exit_code: int,
+    stderr: str,
+) -> None:
+    monkeypatch.setattr(pre_gen, "ANSWERS_JSON", json.dumps(valid_answers(**answers)))
+    assert pre_gen.main() == exit_code
+    captured = capsys.readouterr()
+    assert captured.err.startswith(stderr)
+    assert len(captured.err.splitlines()) == (1 if stderr else 0)
+
+
+# --- post_gen_project ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "settled"),
+    [
+        ("secrets.ssm.py", "ssm", "secrets.py"),
+        ("test_secrets.env.py", "env", "test_secrets.py"),
+        ("factory.dynamodb.py", "dynamodb", "factory.py"),
+        ("secrets.env.py", "ssm", "secrets.env.py"),
+        (".env.example", "env", ".env.example"),
+        ("ssm.py", "ssm", "ssm.py"),
+        ("template.yaml", "sam", "template.yaml"),
+        ("samconfig.toml", "sam", "samconfig.toml"),
+    ],
+)
+def test_settled_name(name: str, value: str, settled: str) -> None:
+    assert post_gen.settled_name(Path("a/b") / name, value) == Path("a/b") / settled
+
+
+def all_owned_files(root: Path, package: str) -> None:
+    """Every path of OWNED_PATHS as a file whose content names its owner."""
+    for option, owners in post_gen.OWNED_PATHS.items():
+        for value, paths in owners.items():
+            for relative in paths:
+                path = root / relative.format(pkg=package)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(f"{option}={value}", encoding="utf-8")
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=lambda combination: combination.name)
+def test_shape_keeps_exactly_the_chosen_files(combination: Any, tmp_path: Path) -> None:
+    answers = {**options.default_answers(), **combination.answers}
+    all_owned_files(tmp_path, answers["package_name"])
+    (tmp_path / "README.md").write_text("shared", encoding="utf-8")
+
+    post_gen.shape(tmp_path, answers)
+
+    left = {str(path.relative_to(tmp_path)): path for path in tmp_path.rglob("*") if path.is_file()}
+    expected = {rule.path for rule in options.path_rules(answers) if rule.present}
+    assert set(left) == expected | {"README.md"}
+    for relative in expected:
+        # The kept file is the chosen value's own, under its plain name.
+        owner = left[relative].read_text(encoding="utf-8")
+        option, _, value = owner.partition("=")
+        assert answers[option] == value, f"{relative} is the file of {owner}"
+
+
+def test_post_gen_main_prints_next_steps(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    answers = {**options.default_answers(), **COMBINATIONS[0].answers}
+    all_owned_files(tmp_path, answers["package_name"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(post_gen, "ANSWERS_JSON", json.dumps(answers))
+    assert post_gen.main() == 0
+    out = capsys.readouterr().out
+    assert f"cd {answers['project_slug']}" in out
+    assert "make dev" in out
+    assert "make test" in out
+
+
+# --- OWNED_PATHS against the template tree -------------------------------------------------------
+
+
+def template_files() -> list[str]:
+    """Files of the project template, relative to it, with ``{pkg}`` for the package directory."""
+    return sorted(
+        str(path.relative_to(PROJECT_TEMPLATE)).replace(PACKAGE_TEMPLATE, "{pkg}")
+        for path in PROJECT_TEMPLATE.rglob("*")
+        if path.is_file()
+    )
+
+
+def test_owned_paths_cover_exactly_the_options_values() -> None:
+    choices = load_options()
+    for option, owners in post_gen.OWNED_PATHS.items():
+        assert option in choices, f"OWNED_PATHS has {option!r}, which is not a choice in cookiecutter.json"
+        assert list(owners) == choices[option], (
+            f"OWNED_PATHS[{option!r}] must list every value of cookiecutter.json in the same order"
+        )
+
+
+def test_owned_paths_exist_in_the_template() -> None:
+    missing = [
+        f"{option}={value}: {relative}"
+        for option, owners in post_gen.OWNED_PATHS.items()
+        for value, paths in owners.items()
+        for relative in paths
+        if not (PROJECT_TEMPLATE / relative.format(pkg=PACKAGE_TEMPLATE)).exists()
+    ]
+    assert not missing, "OWNED_PATHS lists paths the template does not have:\n" + "\n".join(missing)
+
+
+def test_every_infix_file_is_owned_by_its_value() -> None:
+    owned = {
+        (option, value): set(paths)
+        for option, owners in post_gen.OWNED_PATHS.items()
+        for value, paths in owners.items()
+    }
+    unlisted = []
+    for relative in template_files():
+        for (option, value), paths in owned.items():
+            parts = PurePosixPath(relative).parts
+            prefixes = [str(PurePosixPath(*parts[: i + 1])) for i in range(len(parts))]
+            carries_infix = any(options.settled(prefix, value) != prefix for prefix in prefixes)
+            if carries_infix and not any(prefix in paths for prefix in prefixes):
+                unlisted.append(f"{relative} (infix of {option}={value})")
+    assert not unlisted, "template files with a value infix missing from OWNED_PATHS:\n" + "\n".join(unlisted)
+
+
+def test_no_path_is_owned_twice() -> None:
+    owners: dict[str, list[str]] = {}
+    for option, values in post_gen.OWNED_PATHS.items():
+        for value, paths in values.items():
+            for relative in paths:
+                owners.setdefault(relative, []).append(f"{option}={value}")
+    assert {path: who for path, who in owners.items() if len(who) > 1} == {}
+
+
+# --- bad answers through real generation ---------------------------------------------------------
+
+BAD_ANSWERS = [
+    pytest.param("project_slug", {"project_slug": "Bad_Slug"}, id="bad-slug"),
+    pytest.param("package_name", {"package_name": "class"}, id="package-keyword"),
+    pytest.param("package_name", {"package_name": "json"}, id="package-stdlib"),
+    pytest.param("package_name", {"package_name": "flask"}, id="package-dependency"),
+    pytest.param("package_name", {"project_name": "Import"}, id="derived-package-keyword"),
+    pytest.param("author_email", {"author_email": "not-an-email"}, id="bad-email"),
+    pytest.param("aws_region", {"aws_region": "mars-north-1"}, id="unknown-region"),
+    pytest.param("description", {"description": "two\nlines"}, id="description-newline"),
+    pytest.param("description", {"description": 'a "quoted" word'}, id="description-quote"),
+    pytest.param("project_name", {"project_name": 'The "Best" App'}, id="name-quote"),
+]
+
+
+def generate(tmp_path: Path, **kwargs: Any) -> Path:
+    """Real generation into ``tmp_path/out``; no_input unless replaying (cookiecutter forbids both)."""
+    output = tmp_path / "out"
+    output.mkdir()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n", encoding="utf-8")
+    kwargs.setdefault("no_input", "replay" not in kwargs)
+    cookiecutter(str(TEMPLATE_DIR), output_dir=str(output), config_file=str(config), **kwargs)
+    return output
+
+
+def assert_one_line_naming(key: str, stderr: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+    assert lines[0].startswith(f"ERROR: {key}: "), lines[0]
+
+
+@pytest.mark.parametrize(("key", "answers"), BAD_ANSWERS)
+def test_bad_answer_stops_generation(
+    key: str, answers: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(FailedHookException):
+        generate(tmp_path, extra_context=answers)
+    assert_one_line_naming(key, capfd.readouterr().err)
+    assert list((tmp_path / "out").iterdir()) == [], "a directory was left behind"
+
+
+def test_unlisted_choice_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"choice variable secrets, but the choices are"):
+        generate(tmp_path, extra_context={"secrets": "vault"})
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_unlisted_choice_in_a_replay_stops_generation(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A replay (or an old project's answers) skips cookiecutter's own choice check; the hook catches it."""
+    replay = tmp_path / "answers.json"
+    answers = {**options.default_answers(), "secrets": "vault"}
+    replay.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")
+    with pytest.raises(FailedHookException):
+        generate(tmp_path, replay=str(replay))
+    assert_one_line_naming("secrets", capfd.readouterr().err)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_good_answers_generate(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    project = render_project({"project_name": "Zoë's Orders", "author_name": "Zoë O'Brien"}, tmp_path / "out")
+    assert project.name == "zoe-s-orders"
+    assert (project / "src" / "zoe_s_orders" / "__init__.py").is_file()
+    assert "ERROR" not in capfd.readouterr().err
