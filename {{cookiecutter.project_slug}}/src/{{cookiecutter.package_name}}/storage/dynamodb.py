@@ -187,7 +187,7 @@ class DynamoDBQuestionRepository:
         answers = [key for key in keys if key["SK"]["S"] != QUESTION_SK]
         for start in range(0, len(answers), BATCH_WRITE_LIMIT):
             self._delete_batch(answers[start : start + BATCH_WRITE_LIMIT])
-        self.client.delete_item(TableName=self.table, Key=_question_key(question_id))
+        self._delete_batch([_question_key(question_id)])
 
     def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
         requests: Sequence[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]

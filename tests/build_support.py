@@ -1,0 +1,565 @@
+"""The build tier's machinery: which artifacts to build, how, and how to run them as Lambda would.
+
+* ``build_combinations()``: every structural combination with every
+  ``python_version`` x ``architecture``: those two decide which wheels and which
+  bytecode an artifact holds, so each pair is built for real.
+* ``BuildCache``: builds each combination once per session (shared by the
+  xdist workers) with the project's own ``make build``, offline from a shared
+  wheelhouse.
+* ``LocalAws`` and ``stage_environment()``: the generated project's own AWS
+  emulator (moto, single-threaded) and the table and secrets of a stage in it.
+* ``LambdaContainer``: the built artifact in a clean interpreter (``-I -S``,
+  only the artifact and the runtime's boto3 on ``sys.path``), serving events
+  one after another like a warm Lambda container.
+
+Shared caches (wheelhouse, runtime boto3, build interpreters) live in the
+cache directory of ``tests/support.py``; a second run needs no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import yaml
+
+from tests.combinations import COMBINATIONS, VARIANT_OPTIONS, Combination, combination_name, load_options
+from tests.support import (
+    ProjectEnv,
+    Result,
+    cache_dir,
+    clean_environ,
+    file_lock,
+    find_python,
+    project_env,
+    render_project,
+    require_tool,
+    run,
+)
+
+# A Lambda architecture as the machine name in wheel tags, the platform the
+# Makefile builds for, the ELF machine number and CPython's extension suffix.
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    "arm64": {
+        "wheel_arch": "aarch64",
+        "platform": "manylinux2014_aarch64",
+        "machine": 183,
+        "so_suffix": "aarch64-linux-gnu",
+    },
+    "x86_64": {
+        "wheel_arch": "x86_64",
+        "platform": "manylinux2014_x86_64",
+        "machine": 62,
+        "so_suffix": "x86_64-linux-gnu",
+    },
+}
+
+
+def build_combinations() -> list[Combination]:
+    """Each structural combination of ``COMBINATIONS`` with every variant (python_version x architecture)."""
+    options = load_options()
+    variants = {option: options[option] for option in VARIANT_OPTIONS}
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    result: list[Combination] = []
+    for combination in COMBINATIONS:
+        structural = {k: v for k, v in combination.answers.items() if k not in VARIANT_OPTIONS}
+        key = tuple(sorted(structural.items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        for values in itertools.product(*variants.values()):
+            answers = {**structural, **dict(zip(variants, values, strict=True))}
+            result.append(Combination(combination_name(answers, options), answers))
+    return result
+
+
+# --- shared, cached inputs -----------------------------------------------------------------------
+
+
+def build_python(version: str) -> Path:
+    """A virtualenv of the runtime's Python with pip: what a developer's ``.venv`` is to ``make build``."""
+    interpreter = find_python(version)
+    venv = cache_dir() / "build-python" / f"py{version}"
+    python = venv / "bin" / "python"
+    with file_lock(venv.with_suffix(".lock")):
+        if not (venv / ".complete").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            _check(run([interpreter, "-m", "venv", venv], cwd=venv.parent), "creating a build virtualenv")
+            (venv / ".complete").touch()
+    return python
+
+
+def wheelhouse(requirements: Path, python: Path, version: str, architecture: str) -> Path:
+    """A directory of every wheel ``requirements`` needs on Lambda's platform, downloaded once.
+
+    The build then installs with ``PIP_NO_INDEX=1``: a run after the first
+    needs no network, and every combination installs the same files.
+    """
+    house = cache_dir() / "wheelhouse"
+    download: list[str | Path] = [
+        python,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--platform",
+        ARCHITECTURES[architecture]["platform"],
+        "--implementation",
+        "cp",
+        "--python-version",
+        version,
+        "--dest",
+        house,
+        "--requirement",
+        requirements,
+    ]
+    with file_lock(cache_dir() / "wheelhouse.lock"):
+        house.mkdir(parents=True, exist_ok=True)
+        offline = run(download, cwd=house, env=_pip_environ(house, offline=True))
+        if offline.returncode != 0:
+            _check(run(download, cwd=house, env=_pip_environ(house, offline=False)), "filling the wheelhouse")
+    return house
+
+
+def runtime_sdk(project: Path, python: Path) -> Path:
+    """boto3 as the Lambda runtime provides it, at the project's pins (pure Python: one for all)."""
+    constraints = project / "requirements-dev.txt"
+    digest = hashlib.sha256(constraints.read_bytes()).hexdigest()[:16]
+    sdk = cache_dir() / "runtime-sdk" / digest
+    with file_lock(sdk.with_suffix(".lock")):
+        if not (sdk / ".installed").exists():
+            shutil.rmtree(sdk, ignore_errors=True)
+            install: list[str | Path] = [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--target",
+                sdk,
+                "--constraint",
+                constraints,
+                "boto3",
+            ]
+            _check(run(install, cwd=project, env=clean_environ()), "installing the runtime's boto3")
+            (sdk / ".installed").touch()  # the marker the project's Makefile uses too
+    return sdk
+
+
+def _pip_environ(house: Path, *, offline: bool) -> dict[str, str]:
+    """pip looks in the wheelhouse first; offline, nowhere else."""
+    environ = clean_environ(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_FIND_LINKS=str(house))
+    if offline:
+        environ["PIP_NO_INDEX"] = "1"
+    return environ
+
+
+def _check(result: Result, what: str) -> Result:
+    if result.returncode != 0:
+        raise BuildError(f"{what} failed:\n{result.describe()}")
+    return result
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+# --- building ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A combination's built Lambda artifact."""
+
+    combination: Combination
+    project: Path
+    code: Path  # the directory Lambda gets as /var/task
+    handler: str  # the function's Handler, from the built template
+    python: Path  # the runtime's interpreter (python3.X)
+    runtime_sdk: Path
+    build_seconds: float
+
+    @property
+    def python_version(self) -> str:
+        return self.combination["python_version"]
+
+    @property
+    def architecture(self) -> str:
+        return self.combination["architecture"]
+
+    @property
+    def package(self) -> str:
+        """The app's package directory name, from the handler path."""
+        return self.handler.split(".")[0]
+
+    def zipped_size(self) -> int:
+        """Bytes of the zip ``sam package`` uploads (deflated, as SAM zips)."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(self.code.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(self.code))
+        return len(buffer.getvalue())
+
+
+def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
+    """Render the project and run its ``make build`` (``sam build``) with the pinned SAM CLI, offline."""
+    version = combination["python_version"]
+    project = render_project(combination, workdir)
+    python = build_python(version)
+    house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
+    sdk = runtime_sdk(project, python)
+    started = time.perf_counter()
+    _check(
+        run(
+            ["make", "build", f"SAM={require_tool('sam')}", f"BUILD_PYTHON={python}"],
+            cwd=project,
+            env=_pip_environ(house, offline=True),
+        ),
+        "make build",
+    )
+    seconds = time.perf_counter() - started
+    # Where the Makefile's runtime-sdk target would put it, so `make invoke` finds it.
+    (project / ".aws-sam" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
+    built = yaml.safe_load((project / ".aws-sam" / "build" / "template.yaml").read_text(encoding="utf-8"))
+    function = built["Resources"]["ApiFunction"]["Properties"]
+    return Artifact(
+        combination=combination,
+        project=project,
+        code=project / ".aws-sam" / "build" / function["CodeUri"],
+        handler=function["Handler"],
+        python=find_python(version),
+        runtime_sdk=sdk,
+        build_seconds=seconds,
+    )
+
+
+BUILDERS: dict[str, Callable[[Combination, Path], Artifact]] = {"sam": build_with_sam}
+
+
+class BuildCache:
+    """Builds each combination once per session, shared by all xdist workers (as ``RenderCache``).
+
+    A failed build is remembered too, so the combination's other tests report
+    its output instead of building again.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def get(self, combination: Combination) -> Artifact:
+        base = self.root / combination.name
+        manifest = base / "manifest.json"
+        with file_lock(self.root / f"{combination.name}.lock"):
+            if not manifest.exists():
+                shutil.rmtree(base, ignore_errors=True)
+                base.mkdir(parents=True)
+                manifest.write_text(json.dumps(self._build(combination, base / "out")), encoding="utf-8")
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        if "error" in data:
+            raise BuildError(data["error"])
+        return Artifact(
+            combination=combination,
+            project=Path(data["project"]),
+            code=Path(data["code"]),
+            handler=data["handler"],
+            python=Path(data["python"]),
+            runtime_sdk=Path(data["runtime_sdk"]),
+            build_seconds=data["build_seconds"],
+        )
+
+    @staticmethod
+    def _build(combination: Combination, workdir: Path) -> dict[str, Any]:
+        builder = BUILDERS.get(combination["deployment"])
+        if builder is None:
+            return {"error": f"the build tier has no builder for deployment={combination['deployment']}"}
+        try:
+            artifact = builder(combination, workdir)
+        except BuildError as exc:
+            return {"error": str(exc)}
+        return {
+            "project": str(artifact.project),
+            "code": str(artifact.code),
+            "handler": artifact.handler,
+            "python": str(artifact.python),
+            "runtime_sdk": str(artifact.runtime_sdk),
+            "build_seconds": artifact.build_seconds,
+        }
+
+
+# --- the local AWS emulator ----------------------------------------------------------------------
+
+# Started by the project's own dev/local_aws.py, in the project's environment:
+# moto's server, single-threaded. It prints its port and serves until its
+# standard input closes.
+_EMULATOR = """
+import sys
+from dev.local_aws import LocalAws
+aws = LocalAws(0).start()
+print(aws.port, flush=True)
+sys.stdin.read()
+aws.stop()
+"""
+
+# The table and secrets of a stage, made by the project's own dev/local.py;
+# prints the environment the function needs for it.
+_STAGE = """
+import json, os, sys
+from dev import local
+from dev.local_aws import CLIENT_ENVIRONMENT
+os.environ.update(CLIENT_ENVIRONMENT)
+print(json.dumps(local.environment(sys.argv[1], sys.argv[2])))
+"""
+
+
+class LocalAws:
+    """The generated project's AWS emulator, in a process of its own for the duration of a test."""
+
+    def __init__(self, env: ProjectEnv, project: Path) -> None:
+        self.env = env
+        self.project = project
+        self._process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LocalAws:
+        self._process = subprocess.Popen(
+            [self.env.python, "-c", _EMULATOR],
+            cwd=self.project,
+            env=self.env.environ(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line.strip().isdigit():
+            self._process.kill()
+            self._process.wait()
+            _close_pipes(self._process)
+            raise BuildError(f"the project's AWS emulator did not start (said {line!r})")
+        self.port = int(line)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()  # the emulator stops when its input ends
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            _close_pipes(self._process)
+
+
+def stage_environment(env: ProjectEnv, project: Path, aws: LocalAws, stage: str) -> dict[str, str]:
+    """Create ``stage``'s table and secrets in the emulator; the function's environment for it."""
+    result = env.run([env.python, "-c", _STAGE, stage, aws.url], cwd=project, timeout=120)
+    if result.returncode != 0:
+        raise BuildError(f"creating the {stage} stage in the emulator failed:\n{result.describe()}")
+    environment: dict[str, str] = json.loads(result.output.strip().splitlines()[-1])
+    return environment
+
+
+def project_environment(artifact: Artifact) -> ProjectEnv:
+    return project_env(artifact.project, artifact.python_version)
+
+
+# --- a Lambda container --------------------------------------------------------------------------
+
+# Runs in the clean interpreter: only the standard library until the artifact
+# and the runtime's boto3 are put on sys.path. One JSON event per input line,
+# one JSON response per output line; the function's own output (its logs)
+# goes to stderr. At the end, a report of where every loaded module came from.
+_RUNTIME = """
+import importlib, json, os, sys, time, uuid
+handler_name, code_dirs = sys.argv[1], sys.argv[2:]
+sys.path[:0] = code_dirs
+responses = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+module_name, _, function_name = handler_name.rpartition(".")
+handler = getattr(importlib.import_module(module_name), function_name)
+
+class Context:
+    function_name = "build-tier"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:build-tier"
+    log_group_name = "/aws/lambda/build-tier"
+    log_stream_name = "build-tier"
+
+    def __init__(self):
+        self.aws_request_id = str(uuid.uuid4())
+        self.deadline = time.monotonic() + 10
+
+    def get_remaining_time_in_millis(self):
+        return int((self.deadline - time.monotonic()) * 1000)
+
+for line in sys.stdin:
+    responses.write(json.dumps(handler(json.loads(line), Context())) + "\\n")
+    responses.flush()
+
+origins = sorted({
+    getattr(module, "__file__", None) or ""
+    for module in list(sys.modules.values())
+})
+responses.write(json.dumps({"origins": [origin for origin in origins if origin], "path": sys.path}) + "\\n")
+"""
+
+
+@dataclass(frozen=True)
+class ModuleReport:
+    origins: list[str]  # the file of every module loaded, stdlib included
+    path: list[str]
+
+
+class LambdaContainer:
+    """The built artifact in ``python3.X -I -S``: a warm container that handles events in turn."""
+
+    def __init__(self, artifact: Artifact, environment: Mapping[str, str], log: Path) -> None:
+        self.artifact = artifact
+        self.environment = {
+            **environment,
+            "LAMBDA_TASK_ROOT": str(artifact.code),
+            "AWS_LAMBDA_FUNCTION_NAME": "build-tier",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{artifact.python_version}",
+            "TZ": ":UTC",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        self.log = log
+        self._log_file: IO[str] | None = None
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> LambdaContainer:
+        self._log_file = self.log.open("w", encoding="utf-8")
+        command = [
+            self.artifact.python,
+            "-I",
+            "-S",
+            "-c",
+            _RUNTIME,
+            self.artifact.handler,
+            self.artifact.code,
+            self.artifact.runtime_sdk,
+        ]
+        self._process = subprocess.Popen(
+            [str(part) for part in command],
+            cwd=self.log.parent,
+            env=self.environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log_file,
+            text=True,
+        )
+        return self
+
+    def invoke(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        process = self._running()
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(json.dumps(event) + "\n")
+        process.stdin.flush()
+        line = process.stdout.readline()
+        if not line:
+            raise BuildError(f"the function died; its output:\n{self.output()}")
+        response: dict[str, Any] = json.loads(line)
+        return response
+
+    def finish(self) -> ModuleReport:
+        """Stop the container; where its modules came from."""
+        process = self._running()
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.close()
+        line = process.stdout.readline()
+        process.wait(timeout=30)
+        if not line:
+            raise BuildError(f"the function died; its output:\n{self.output()}")
+        report = json.loads(line)
+        return ModuleReport(origins=report["origins"], path=report["path"])
+
+    def output(self) -> str:
+        if self._log_file is not None:
+            self._log_file.flush()
+        return self.log.read_text(encoding="utf-8", errors="replace")[-20_000:]
+
+    def _running(self) -> subprocess.Popen[str]:
+        if self._process is None:
+            raise RuntimeError("the container is not started")
+        return self._process
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            _close_pipes(self._process)
+        if self._log_file is not None:
+            self._log_file.close()
+
+
+def _close_pipes(process: subprocess.Popen[str]) -> None:
+    for stream in (process.stdin, process.stdout):
+        if stream is not None and not stream.closed:
+            stream.close()
+
+
+def stdlib_dirs(python: Path) -> list[str]:
+    """Where ``python``'s standard library lives (what ``-I -S`` leaves on ``sys.path``)."""
+    probe = "import json, sys; print(json.dumps(sys.path))"
+    result = run([python, "-I", "-S", "-c", probe], cwd=python.parent)
+    if result.returncode != 0:
+        raise BuildError(f"asking {python} for its path failed:\n{result.describe()}")
+    paths: list[str] = json.loads(result.output.strip().splitlines()[-1])
+    return paths
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` with its size and modification time."""
+    return {
+        str(path.relative_to(root)): (stat.st_size, stat.st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file() and (stat := path.stat())
+    }
+
+
+def runtime_magic(python: Path) -> bytes:
+    probe = "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"
+    result = run([python, "-I", "-S", "-c", probe], cwd=python.parent)
+    if result.returncode != 0:
+        raise BuildError(f"asking {python} for its bytecode magic failed:\n{result.describe()}")
+    return bytes.fromhex(result.output.strip())

@@ -1,0 +1,183 @@
+"""``sam local invoke`` without Docker: one event through the built artifact's handler.
+
+``python -m dev.invoke events/http-api-v2-health.json`` (what ``make invoke``
+runs) builds what is missing, uses the AWS emulator of ``make dev`` (or starts
+one for the duration of the call), then serves the event in a clean
+interpreter, as Lambda does: only the artifact and the runtime's boto3 on
+``sys.path``, the function's environment, a Lambda context. The function's
+logs go to stderr; its response, or Lambda's error document, to stdout.
+
+Data lives as long as the emulator: keep ``make dev`` running in another
+terminal to read back what an invoke created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+ARTIFACT = PROJECT / ".aws-sam" / "build" / "ApiFunction"
+RUNTIME_SDK = PROJECT / ".aws-sam" / "runtime-sdk"
+# What `make` builds when it is missing, and the file that shows it is there.
+BUILD_MARKERS = {
+    "build": ARTIFACT / "{{ cookiecutter.package_name }}" / "handler.py",
+    "runtime-sdk": RUNTIME_SDK / ".installed",
+}
+
+# The function as template.yaml defines it.
+HANDLER = "{{ cookiecutter.package_name }}.handler.handler"
+FUNCTION_NAME = "{{ cookiecutter.project_slug }}-local-ApiFunction"
+REGION = "{{ cookiecutter.aws_region }}"
+MEMORY_MB = 512
+TIMEOUT_SECONDS = 10
+# Lambda gives a function's init (its imports) 10 s of its own before the handler's timeout starts.
+INIT_TIMEOUT_SECONDS = 10
+IN_RUNTIME = "--in-runtime"
+
+
+def main() -> int:
+    from .local import DEFAULT_LOCAL_AWS_PORT
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("event", type=Path, help="an API Gateway event, e.g. events/http-api-v2-health.json")
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_AWS_PORT", DEFAULT_LOCAL_AWS_PORT)),
+        help="port of the AWS emulator (the one `make dev` uses by default)",
+    )
+    args = parser.parse_args()
+    json.loads(args.event.read_text())  # fail here, not inside the function, on a malformed event
+
+    build_missing()
+    with local_aws(args.aws_port) as aws_url:
+        return invoke(args.event.resolve(), function_environment(aws_url))
+
+
+def build_missing() -> None:
+    targets = [target for target, marker in BUILD_MARKERS.items() if not marker.exists()]
+    if targets:
+        subprocess.run(["make", *targets], cwd=PROJECT, check=True)  # noqa: S603, S607
+
+
+@contextmanager
+def local_aws(port: int) -> Iterator[str]:
+    """The emulator's URL: the running one on ``port``, or one started until the invoke is done."""
+    from .local_aws import CLIENT_ENVIRONMENT, LocalAws, endpoint_url, is_listening
+
+    # The local stage's table and secrets are created with the emulator's
+    # placeholder credentials, never with a developer's real AWS profile.
+    os.environ.update(CLIENT_ENVIRONMENT)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    if is_listening(port):
+        yield endpoint_url(port)
+        return
+    # The emulator's request log would bury the function's own.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with LocalAws(port) as aws:
+        yield aws.url
+
+
+def function_environment(aws_url: str) -> dict[str, str]:
+    """What the function sees: Lambda's own variables plus the local stage's configuration."""
+    from . import local
+
+    return {
+        "LAMBDA_TASK_ROOT": str(ARTIFACT),
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python{{ cookiecutter.python_version }}",
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_REGION": REGION,
+        "TZ": ":UTC",
+        # Nothing from the developer's AWS configuration: the emulator is the only AWS there is.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **local.environment(local.STAGE, aws_url),
+    }
+
+
+def invoke(event: Path, environment: dict[str, str]) -> int:
+    """Serve ``event`` in a fresh interpreter: no site-packages, no PYTHON* variables, no cwd on the path."""
+    command = [sys.executable, "-I", "-S", __file__, IN_RUNTIME, str(event), str(ARTIFACT), str(RUNTIME_SDK)]
+    try:
+        return subprocess.run(  # noqa: S603
+            command, env=environment, timeout=INIT_TIMEOUT_SECONDS + TIMEOUT_SECONDS, check=False
+        ).returncode
+    except subprocess.TimeoutExpired:
+        print(f"Task timed out after {TIMEOUT_SECONDS} seconds", file=sys.stderr)
+        return 1
+
+
+# What follows runs inside the clean interpreter, where only the standard
+# library, the artifact and the runtime's boto3 can be imported.
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that functions and Powertools read."""
+
+    function_name: str = FUNCTION_NAME
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = MEMORY_MB
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION_NAME}"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = f"/aws/lambda/{FUNCTION_NAME}"
+    log_stream_name: str = "local"
+    deadline: float = field(default_factory=lambda: time.monotonic() + TIMEOUT_SECONDS)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def serve_in_runtime(event_path: str, *code_paths: str) -> int:
+    sys.path[:0] = code_paths
+    response_stream = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # the function's own output (its logs) goes to stderr; stdout is the response's
+
+    started = time.perf_counter()
+    module_name, _, function_name = HANDLER.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), function_name)
+    ready = time.perf_counter()
+    try:
+        response: Any = handler(json.loads(Path(event_path).read_text()), LambdaContext())
+        status = 0
+    except Exception as exc:
+        response = {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+        status = 1
+    done = time.perf_counter()
+    sys.stdout.flush()
+    init_ms, duration_ms = (ready - started) * 1000, (done - ready) * 1000
+    print(f"REPORT Init: {init_ms:.1f} ms  Duration: {duration_ms:.1f} ms", file=sys.stderr)
+    json.dump(response, response_stream, indent=2)
+    response_stream.write("\n")
+    response_stream.close()
+    return status
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == [IN_RUNTIME]:
+        sys.exit(serve_in_runtime(*sys.argv[2:]))
+    sys.exit(main())
