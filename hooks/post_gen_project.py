@@ -3,10 +3,12 @@
 ``OWNED_PATHS`` is the one table of option-owned files: for each option value,
 the paths (relative to the project, ``{pkg}`` standing for the package
 directory) that exist only when that value is chosen. Paths of values that
-were not chosen are deleted. A path whose file name carries the value just
-before its suffix (``secrets.ssm.py``) is one of several alternatives for the same file
-and is renamed to its plain name (``secrets.py``) when its value is chosen.
-Everything not in the table is shared by every combination.
+were not chosen are deleted, unless a chosen value owns them too (a path listed
+under several values is kept when any of them is chosen). A path whose file
+name carries the value just before its suffix (``secrets.ssm.py``) is one of
+several alternatives for the same file and is renamed to its plain name
+(``secrets.py``) when its value is chosen. Everything not in the table is
+shared by every combination.
 """
 
 from __future__ import annotations
@@ -62,17 +64,25 @@ def settled_name(path: Path, value: str) -> Path:
 
 def shape(project: Path, answers: Mapping[str, str]) -> None:
     pkg = answers["package_name"]
+    kept = {
+        relative
+        for option, owners in OWNED_PATHS.items()
+        for relative in owners.get(answers[option], [])
+    }
     for option, owners in OWNED_PATHS.items():
-        chosen = answers[option]
         for value, paths in owners.items():
+            if value == answers[option]:
+                continue
             for relative in paths:
-                path = project / relative.format(pkg=pkg)
-                if value != chosen:
-                    remove(path)
-                else:
-                    target = settled_name(path, value)
-                    if target != path:
-                        path.rename(target)
+                if relative not in kept:
+                    remove(project / relative.format(pkg=pkg))
+    for option, owners in OWNED_PATHS.items():
+        value = answers[option]
+        for relative in owners.get(value, []):
+            path = project / relative.format(pkg=pkg)
+            target = settled_name(path, value)
+            if target != path and path.exists():
+                path.rename(target)
 
 
 def remove(path: Path) -> None:
