@@ -72,6 +72,7 @@ DEPENDENCY_MODULES = frozenset(
         "psycopg",
         "pymysql",
         "pytest",
+        "pythonjsonlogger",
         "sqlalchemy",
         "webargs",
         "werkzeug",

@@ -133,7 +133,7 @@ def invoke(event: Path, environment: dict[str, str]) -> int:
 
 @dataclass
 class LambdaContext:
-    """The attributes of Lambda's context object that functions and Powertools read."""
+    """The attributes of Lambda's context object that functions read."""
 
     function_name: str = FUNCTION_NAME
     function_version: str = "$LATEST"

@@ -30,7 +30,7 @@ def environment(stage: str, aws_url: str) -> dict[str, str]:
         **CLIENT_ENVIRONMENT,
         "AWS_ENDPOINT_URL": aws_url,
         "STAGE": stage,
-        "POWERTOOLS_SERVICE_NAME": "{{ cookiecutter.project_slug }}",
+        "SERVICE_NAME": "{{ cookiecutter.project_slug }}",
         **local_store.configure(stage, aws_url),
         **local_secrets.configure(stage, aws_url),
     }

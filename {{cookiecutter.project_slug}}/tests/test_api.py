@@ -228,7 +228,7 @@ class BrokenRepository:
         raise RuntimeError("secret internal detail")
 
 
-def test_unexpected_error_is_500_without_internals(stage: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_unexpected_error_is_500_without_internals(stage: str, capsys: pytest.CaptureFixture[str]) -> None:
     def broken() -> QuestionRepository:
         repository: QuestionRepository = BrokenRepository()
         return repository
@@ -241,4 +241,4 @@ def test_unexpected_error_is_500_without_internals(stage: str, caplog: pytest.Lo
         "message": "Internal server error.",
     }
     assert "secret internal detail" not in response.get_data(as_text=True)
-    assert "secret internal detail" in caplog.text  # logged, with its trace
+    assert "secret internal detail" in capsys.readouterr().out  # logged, with its trace

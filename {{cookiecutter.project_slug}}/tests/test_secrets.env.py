@@ -35,11 +35,11 @@ def test_without_admin_token_delete_is_forbidden(
 
 
 def test_missing_cursor_key_fails_listing_and_logs_its_name(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("CURSOR_SIGNING_KEY")
     client.post("/questions", json={"text": "one"})
     client.post("/questions", json={"text": "two"})
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
-    assert "CURSOR_SIGNING_KEY" in caplog.text
+    assert "CURSOR_SIGNING_KEY" in capsys.readouterr().out

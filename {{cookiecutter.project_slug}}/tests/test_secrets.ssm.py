@@ -54,11 +54,11 @@ def test_without_admin_token_delete_is_forbidden(client: FlaskClient) -> None:
 
 
 def test_missing_cursor_key_fails_listing_and_logs_its_name(
-    client: FlaskClient, stage: str, caplog: pytest.LogCaptureFixture
+    client: FlaskClient, stage: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     delete_parameter("cursor-signing-key")
     client.post("/questions", json={"text": "one"})
     client.post("/questions", json={"text": "two"})
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
-    assert f"/{SLUG}/{stage}/cursor-signing-key" in caplog.text
+    assert f"/{SLUG}/{stage}/cursor-signing-key" in capsys.readouterr().out

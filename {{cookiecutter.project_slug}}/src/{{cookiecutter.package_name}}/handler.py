@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from apig_wsgi import make_lambda_handler
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from flask import Flask
 
 from .apigateway import ApiGatewayPaths
 from .app import create_app
-from .log import logger
+from .log import bind_invocation
 
-Handler = Any
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def make_handler(app: Flask) -> Handler:
     app.wsgi_app = ApiGatewayPaths(app.wsgi_app)  # type: ignore[method-assign]
     serve = make_lambda_handler(app, binary_support=True)
+    cold_start = True
 
-    @logger.inject_lambda_context(clear_state=True)
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        logger.set_correlation_id(request_id(event))
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        nonlocal cold_start
+        bind_invocation(
+            function_request_id=context.aws_request_id,
+            correlation_id=request_id(event),
+            cold_start=cold_start,
+        )
+        cold_start = False
         return serve(event, context)
 
     return handler
@@ -37,4 +43,5 @@ def request_id(event: dict[str, Any]) -> str | None:
 
 
 # Built once per container, at cold start.
-handler = make_handler(create_app())
+app = create_app()
+handler = make_handler(app)

@@ -1,13 +1,70 @@
-"""The service's structured JSON logger (Powertools Logger).
+"""Structured logs: one JSON object per line on stdout, which CloudWatch Logs keeps as is.
 
-Every record carries the service name, the Lambda request id and, when the
-request came through API Gateway or an ALB, its request id as correlation id.
+Every record carries the service name and, during an invocation, the Lambda
+request id and the API Gateway (or ALB) request id as ``correlation_id``, so
+one request's lines can be found in Logs Insights. Records are formatted by
+python-json-logger; fields given as ``extra=`` become top-level keys.
 """
 
-import os
+from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+import logging
+import os
+import sys
+from contextvars import ContextVar
+from typing import TextIO
+
+from pythonjsonlogger.json import JsonFormatter
 
 from .settings import Settings
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", Settings.service_name))
+SERVICE = os.environ.get("SERVICE_NAME", Settings.service_name)
+
+_invocation: ContextVar[dict[str, object]] = ContextVar("invocation", default={})  # noqa: B039
+
+
+def bind_invocation(**fields: object) -> None:
+    """Add these fields to every record logged until the next call."""
+    _invocation.set({name: value for name, value in fields.items() if value is not None})
+
+
+class _InvocationFields(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in _invocation.get().items():
+            setattr(record, name, value)
+        return True
+
+
+class _StdoutHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever sys.stdout is when a record is emitted (tests capture it)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+def _build_logger() -> logging.Logger:
+    handler = _StdoutHandler()
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{message}",
+            style="{",
+            rename_fields={"levelname": "level"},
+            static_fields={"service": SERVICE},
+            timestamp=True,  # ISO 8601, UTC
+        )
+    )
+    handler.addFilter(_InvocationFields())
+    built = logging.getLogger(SERVICE)
+    built.addHandler(handler)
+    built.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    # The Lambda runtime's root handler would print every record a second time, unformatted.
+    built.propagate = False
+    return built
+
+
+logger = _build_logger()

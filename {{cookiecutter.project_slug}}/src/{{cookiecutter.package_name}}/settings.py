@@ -23,7 +23,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return cls(
-            service_name=environ.get("POWERTOOLS_SERVICE_NAME", cls.service_name),
+            service_name=environ.get("SERVICE_NAME", cls.service_name),
             stage=environ.get("STAGE", cls.stage),
             max_body_bytes=int(environ.get("MAX_BODY_BYTES", cls.max_body_bytes)),
         )

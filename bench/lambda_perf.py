@@ -1,0 +1,285 @@
+"""Cold start, warm request cost and package size of a generated project's Lambda artifact.
+
+Each figure is measured side by side with its baseline in the same run, and
+printed as a ratio:
+
+* cold start: a fresh interpreter imports the handler and serves one event,
+  against the floor "Flask + apig-wsgi + boto3, with .pyc" serving the same
+  route (goal <= 1.10x). Measured twice: ``GET /health`` (no AWS call), and
+  the first data request ``GET /questions`` against a DynamoDB emulator, the
+  floor then making the same Query with a plain boto3 client;
+* warm request: the Lambda handler (apig-wsgi, path fixes, Powertools
+  context) against calling the Flask WSGI app directly (goal <= 1.35x);
+* size: the zipped artifact (goal <= 3 MB), beside the zipped floor.
+
+Runs use ``python -I -S`` with only the artifact and a boto3 directory on
+``sys.path``, as in the Lambda runtime. Usage::
+
+    uv run python -m bench.lambda_perf [--runs 15] [--python-version 3.13]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from tests.support import render_project  # the template tests' renderer: one way to render
+
+REPO = Path(__file__).resolve().parent.parent
+HOST_ARCH = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+
+FLOOR_HANDLER = """
+import json
+import os
+
+import apig_wsgi
+import boto3
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/health")
+def health():
+    return {"status": "ok"}
+
+
+@app.get("/questions")
+def questions():
+    result = boto3.client("dynamodb").query(
+        TableName=os.environ["TABLE_NAME"],
+        IndexName="ByCreatedAt",
+        KeyConditionExpression="GSI1PK = :p",
+        ExpressionAttributeValues={":p": {"S": "QUESTIONS"}},
+        ScanIndexForward=False,
+        Limit=20,
+    )
+    return {"items": result["Items"]}
+
+
+handler = apig_wsgi.make_lambda_handler(app)
+"""
+
+# Run in the clean interpreter: import the handler, serve one event, report.
+INVOKE = """
+import json, sys, time
+started = time.perf_counter()
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+class Context:
+    function_name = "bench"; function_version = "$LATEST"; memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"; log_group_name = "/aws/lambda/bench"
+    def get_remaining_time_in_millis(self): return 30000
+module = __import__(sys.argv[3], fromlist=["handler"])
+response = module.handler(json.loads(sys.argv[4]), Context())
+elapsed = time.perf_counter() - started
+assert response["statusCode"] == 200, response
+print(elapsed)
+"""
+
+
+def event(path: str) -> dict[str, object]:
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "abc.execute-api.us-east-1.amazonaws.com", "x-forwarded-proto": "https"},
+        "requestContext": {
+            "domainName": "abc.execute-api.us-east-1.amazonaws.com",
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7"},
+            "requestId": "bench",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        sys.exit(f"bench: {' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def build_artifact(project: Path, python: str) -> Path:
+    """The generated project's own `make build` (sam build)."""
+    run(["make", "build"], cwd=project)
+    return project / ".aws-sam" / "build" / "ApiFunction"
+
+
+def pip_target(python: str, target: Path, requirements: list[str]) -> None:
+    run(
+        [python, "-m", "pip", "install", "--quiet", "--target", str(target), *requirements], cwd=target.parent
+    )
+    run(
+        [python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(target)],
+        cwd=target.parent,
+    )
+
+
+def pinned(project: Path, names: tuple[str, ...]) -> list[str]:
+    lines = (project / "requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.split("==")[0].strip().lower() in names]
+
+
+def zipped_size(directory: Path) -> int:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return buffer.tell()
+
+
+def cold(python: str, artifact: Path, sdk: Path, module: str, path: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    run(
+        [python, "-I", "-S", "-c", INVOKE, str(artifact), str(sdk), module, json.dumps(event(path))],
+        artifact,
+        env,
+    )
+    return time.perf_counter() - started
+
+
+def warm(
+    python: str, artifact: Path, sdk: Path, package: str, runs: int, env: dict[str, str]
+) -> tuple[float, float]:
+    """Per-request seconds through the handler and through the WSGI app, same process, same route."""
+    script = textwrap.dedent(f"""
+        import json, sys, timeit
+        sys.path[:0] = [{str(artifact)!r}, {str(sdk)!r}]
+        from {package} import handler as module
+        class Context:
+            function_name = "bench"; function_version = "$LATEST"; memory_limit_in_mb = 512
+            invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+            aws_request_id = "bench"; log_group_name = "/aws/lambda/bench"
+        event = json.loads({json.dumps(json.dumps(event("/health")))})
+        context = Context()
+        app = module.app  # the handler's own app: the two paths differ only by the adapter
+        environ = {{
+            "REQUEST_METHOD": "GET", "PATH_INFO": "/health", "SCRIPT_NAME": "", "QUERY_STRING": "",
+            "SERVER_NAME": "abc.execute-api.us-east-1.amazonaws.com", "SERVER_PORT": "443",
+            "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "https", "wsgi.input": None,
+            "wsgi.errors": sys.stderr, "wsgi.multithread": False, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "wsgi.version": (1, 0),
+            "HTTP_HOST": "abc.execute-api.us-east-1.amazonaws.com",
+        }}
+        def direct():
+            import io
+            env = dict(environ, **{{"wsgi.input": io.BytesIO()}})
+            body = b"".join(app(env, lambda status, headers, exc_info=None: None))
+            assert b"ok" in body
+        def through_handler():
+            assert module.handler(event, context)["statusCode"] == 200
+        number = 500
+        for fn in (direct, through_handler):
+            fn()
+        direct_runs, handler_runs = [], []
+        for _ in range({runs}):  # interleaved, so load on the machine hits both alike
+            direct_runs.append(timeit.timeit(direct, number=number) / number)
+            handler_runs.append(timeit.timeit(through_handler, number=number) / number)
+        print(json.dumps([min(handler_runs), min(direct_runs)]))
+    """)
+    quiet = dict(env, POWERTOOLS_LOG_LEVEL="WARNING")
+    result = run([python, "-I", "-S", "-c", script], artifact, quiet)
+    handler_s, direct_s = json.loads(result.strip().splitlines()[-1])
+    return handler_s, direct_s
+
+
+def median_pair(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> tuple[float, float]:
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):  # interleaved, so load on the machine hits both alike
+        a.append(ours())
+        b.append(floor())
+    return statistics.median(a), statistics.median(b)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--python-version", default="3.13")
+    args = parser.parse_args()
+    shim = shutil.which(f"python{args.python_version}")
+    if shim is None:
+        sys.exit(f"bench: python{args.python_version} is not on PATH (PYENV_VERSION=3.11.7:3.12.1:3.13.0)")
+    # The interpreter itself, not a version-manager shim: runs get a minimal environment.
+    python = subprocess.check_output([shim, "-c", "import sys; print(sys.executable)"], text=True).strip()
+
+    with tempfile.TemporaryDirectory(prefix="sf-bench-") as tmp:
+        work = Path(tmp)
+        answers = {"python_version": args.python_version, "architecture": HOST_ARCH}
+        project = render_project(answers, work / "render")
+        package = json.loads((project / ".cookiecutter.json").read_text())["package_name"]
+        artifact = build_artifact(project, python)
+
+        sdk = work / "runtime-sdk"
+        sdk.mkdir()
+        boto3_pin = [
+            line
+            for line in (project / "requirements-dev.txt").read_text().splitlines()
+            if line.startswith("boto3==")
+        ]
+        pip_target(python, sdk, boto3_pin)
+
+        floor = work / "floor"
+        floor.mkdir()
+        pip_target(python, floor, pinned(project, ("flask", "apig-wsgi")))
+        (floor / "floor_handler.py").write_text(FLOOR_HANDLER)
+        run([python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(floor)], work)
+
+        sys.path.insert(0, str(project))
+        from dev.local import environment  # the project's own local stage setup
+        from dev.local_aws import CLIENT_ENVIRONMENT, LocalAws
+
+        os.environ.update(CLIENT_ENVIRONMENT)
+        with LocalAws() as aws:
+            stage_env = environment("bench", aws.url)
+            env = {**CLIENT_ENVIRONMENT, **stage_env, "AWS_ENDPOINT_URL": aws.url, "PATH": os.environ["PATH"]}
+            module = f"{package}.handler"
+            rows: list[tuple[str, float, float, float]] = []
+            for path in ("/health", "/questions"):
+                ours, base = median_pair(
+                    args.runs,
+                    partial(cold, python, artifact, sdk, module, path, env),
+                    partial(cold, python, floor, sdk, "floor_handler", path, env),
+                )
+                rows.append((f"cold start GET {path} (median of {args.runs})", ours, base, 1.10))
+            handler_s, direct_s = warm(python, artifact, sdk, package, 5, env)
+            rows.append(("warm GET /health per request", handler_s, direct_s, 1.35))
+
+        size, floor_size = zipped_size(artifact), zipped_size(floor)
+        print(f"\nPython {args.python_version}, {HOST_ARCH}; artifact {artifact}")
+        print(f"{'measure':45} {'ours':>10} {'baseline':>10} {'ratio':>7}  goal")
+        for name, ours, base, goal in rows:
+            scale, label = (1000, "ms") if base > 0.001 else (1_000_000, "us")
+            verdict = "met" if ours / base <= goal else "MISSED"
+            print(
+                f"{name:45} {ours * scale:8.1f}{label} {base * scale:8.1f}{label} {ours / base:6.2f}x  "
+                f"<= {goal:.2f}x {verdict}"
+            )
+        verdict = "met" if size <= 3 * 1024 * 1024 else "MISSED"
+        ratio = size / floor_size
+        sizes = f"{size / 1e6:8.2f}MB {floor_size / 1e6:8.2f}MB"
+        print(f"{'artifact zipped':45} {sizes} {ratio:6.2f}x  <= 3 MB {verdict}")
+
+
+if __name__ == "__main__":
+    main()
