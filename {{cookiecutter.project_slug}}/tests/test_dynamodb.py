@@ -22,8 +22,8 @@ class RecordingClient:
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
 
-        def call(**params: Any) -> Any:
-            result = method(**params)
+        def call(*args: Any, **params: Any) -> Any:
+            result = method(*args, **params)
             self.calls.append((name, params, result))
             return result
 

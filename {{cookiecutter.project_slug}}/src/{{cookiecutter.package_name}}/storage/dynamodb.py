@@ -103,18 +103,7 @@ class DynamoDBQuestionRepository:
         return QuestionPage(items=items, next_position=next_position)
 
     def get_question(self, question_id: str) -> Question:
-        items: list[dict[str, Any]] = []
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": _s(f"Q#{question_id}")},
-        }
-        while True:
-            result = self.client.query(**params)
-            items.extend(result.get("Items", []))
-            if "LastEvaluatedKey" not in result:
-                break
-            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        items = self._partition(question_id)
         questions = [item for item in items if item["SK"]["S"] == QUESTION_SK]
         if not questions:
             raise QuestionNotFoundError(question_id)
@@ -167,19 +156,7 @@ class DynamoDBQuestionRepository:
         return answer
 
     def delete_question(self, question_id: str) -> None:
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "PK = :pk",
-            "ExpressionAttributeValues": {":pk": _s(f"Q#{question_id}")},
-            "ProjectionExpression": "PK, SK",
-        }
-        keys: list[dict[str, Any]] = []
-        while True:
-            result = self.client.query(**params)
-            keys.extend(result.get("Items", []))
-            if "LastEvaluatedKey" not in result:
-                break
-            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        keys = self._partition(question_id, ProjectionExpression="PK, SK")
         if not any(key["SK"]["S"] == QUESTION_SK for key in keys):
             raise QuestionNotFoundError(question_id)
         # Answers first, the question last: an interrupted delete leaves a
@@ -188,6 +165,16 @@ class DynamoDBQuestionRepository:
         for start in range(0, len(answers), BATCH_WRITE_LIMIT):
             self._delete_batch(answers[start : start + BATCH_WRITE_LIMIT])
         self._delete_batch([_question_key(question_id)])
+
+    def _partition(self, question_id: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of the question's partition, in key order: the answers, then the question."""
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": _s(f"Q#{question_id}")},
+            **params,
+        )
+        return [item for page in pages for item in page.get("Items", [])]
 
     def _delete_batch(self, keys: list[dict[str, Any]]) -> None:
         requests: Sequence[Any] = [{"DeleteRequest": {"Key": key}} for key in keys]
