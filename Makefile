@@ -25,7 +25,7 @@ LINT_PATHS := hooks tests bench
 # A tier's deselection, for the targets below.
 FAST := not install and not build
 
-.PHONY: help install tools test test-fast lint matrix clean clean-cache
+.PHONY: help install tools test test-fast lint matrix lock clean clean-cache
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 14
@@ -59,6 +59,9 @@ lint:  ## ruff and mypy on hooks/, tests/ and bench/; actionlint on the template
 
 matrix:  ## Print the combinations as one line of JSON (for a CI matrix)
 	@$(UV_RUN) python -m tests.combinations --json
+
+lock:  ## Re-pin the generated project's requirements*.txt for every combination (needs the index)
+	$(UV_RUN) python -m tests.locks
 
 clean:  ## Remove the template's environment and the caches inside the repository
 	rm -rf .venv .pytest_cache .ruff_cache .mypy_cache

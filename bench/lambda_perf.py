@@ -246,13 +246,10 @@ def main() -> None:
         run([python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(floor)], work)
 
         sys.path.insert(0, str(project))
-        from dev.local import environment  # the project's own local stage setup
-        from dev.local_aws import CLIENT_ENVIRONMENT, LocalAws
+        from dev import local  # the project's own local stand-ins (its AWS emulator) and stage setup
 
-        os.environ.update(CLIENT_ENVIRONMENT)
-        with LocalAws() as aws:
-            stage_env = environment("bench", aws.url)
-            env = {**CLIENT_ENVIRONMENT, **stage_env, "AWS_ENDPOINT_URL": aws.url, "PATH": os.environ["PATH"]}
+        with local.services("test"):
+            env = {**local.environment("bench"), "PATH": os.environ["PATH"]}
             module = f"{package}.handler"
             rows: list[tuple[str, float, float, float]] = []
             for path in ("/health", "/questions"):

@@ -7,8 +7,10 @@ were not chosen are deleted, unless a chosen value owns them too (a path listed
 under several values is kept when any of them is chosen). A path whose file
 name carries the value just before its suffix (``secrets.ssm.py``) is one of
 several alternatives for the same file and is renamed to its plain name
-(``secrets.py``) when its value is chosen. Everything not in the table is
-shared by every combination.
+(``secrets.py``) when its value is chosen. An option in ``APPLIES_WHEN`` has
+no chosen value unless another option has a given one (``rds_engine`` means
+nothing without ``storage=rds``): then none of its values' paths is kept.
+Everything not in the table is shared by every combination.
 """
 
 from __future__ import annotations
@@ -28,13 +30,41 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
             "src/{pkg}/storage/dynamodb.py",
             "src/{pkg}/storage/factory.dynamodb.py",
             "dev/local_store.dynamodb.py",
+            "dev/local_aws.py",
             "tests/test_dynamodb.py",
+        ],
+        "rds": [
+            "src/{pkg}/storage/database.py",
+            "src/{pkg}/storage/factory.rds.py",
+            "src/{pkg}/storage/migrations",
+            "src/{pkg}/storage/sql.py",
+            "src/{pkg}/storage/tables.py",
+            "src/{pkg}/migrate.py",
+            "alembic.ini",
+            "dev/local_store.rds.py",
+            "dev/migrate.py",
+            "tests/test_database.py",
+            "tests/test_migrations.py",
+            "tests/test_sql.py",
+        ],
+    },
+    "rds_engine": {
+        "postgres": [
+            "src/{pkg}/storage/dialect.postgres.py",
+            "dev/local_database.postgres.py",
+            "tests/test_dialect.postgres.py",
+        ],
+        "mysql": [
+            "src/{pkg}/storage/dialect.mysql.py",
+            "dev/local_database.mysql.py",
+            "tests/test_dialect.mysql.py",
         ],
     },
     "secrets": {
         "ssm": [
             "src/{pkg}/secrets.ssm.py",
             "dev/local_secrets.ssm.py",
+            "dev/local_aws.py",
             "tests/test_secrets.ssm.py",
         ],
         "env": [
@@ -46,8 +76,31 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
     },
     "frontend": {
         "none": [],
+        "spa": [
+            "frontend",
+            "dev/local_aws.py",
+            "src/{pkg}/cors.py",
+            "tests/test_cors.py",
+            "tests/test_site_deploy.py",
+        ],
     },
 }
+
+
+# option -> (option it depends on, value that makes it meaningful). The
+# template's tests hold the same table (tests/combinations.py) and check they agree.
+APPLIES_WHEN: dict[str, tuple[str, str]] = {
+    "rds_engine": ("storage", "rds"),
+}
+
+
+def chosen(option: str, answers: Mapping[str, str]) -> str | None:
+    """The value chosen for ``option``; None when the option does not apply to these answers."""
+    if option in APPLIES_WHEN:
+        parent, value = APPLIES_WHEN[option]
+        if answers.get(parent) != value:
+            return None
+    return answers[option]
 
 
 def settled_name(path: Path, value: str) -> Path:
@@ -64,23 +117,26 @@ def settled_name(path: Path, value: str) -> Path:
 
 def shape(project: Path, answers: Mapping[str, str]) -> None:
     pkg = answers["package_name"]
+    choices = {option: chosen(option, answers) for option in OWNED_PATHS}
     kept = {
         relative
         for option, owners in OWNED_PATHS.items()
-        for relative in owners.get(answers[option], [])
+        for relative in owners.get(choices[option] or "", [])
     }
     for option, owners in OWNED_PATHS.items():
         for value, paths in owners.items():
-            if value == answers[option]:
+            if value == choices[option]:
                 continue
             for relative in paths:
                 if relative not in kept:
                     remove(project / relative.format(pkg=pkg))
     for option, owners in OWNED_PATHS.items():
-        value = answers[option]
-        for relative in owners.get(value, []):
+        choice = choices[option]
+        if choice is None:
+            continue
+        for relative in owners.get(choice, []):
             path = project / relative.format(pkg=pkg)
-            target = settled_name(path, value)
+            target = settled_name(path, choice)
             if target != path and path.exists():
                 path.rename(target)
 
@@ -93,15 +149,21 @@ def remove(path: Path) -> None:
 
 
 NEXT_STEPS = """
-Created {project_slug}/ (deployment {deployment}, storage {storage}, secrets {secrets}, frontend {frontend}).
+Created {project_slug}/ (deployment {deployment}, storage {store}, secrets {secrets}, frontend {frontend}).
 
 Next steps:
   cd {project_slug}
-  make dev     # the API on http://localhost:5000, no AWS account needed
+  make dev     # {served}, no AWS account needed
   make test    # the tests
 
 README.md explains deploying, operating and tearing down.
 """
+
+# What `make dev` serves, by frontend.
+SERVED = {
+    "none": "the API on http://localhost:5000",
+    "spa": "the app on http://localhost:5173, its API on http://localhost:5000",
+}
 
 # Rendered by cookiecutter. JSON never holds three unescaped double quotes in a row,
 # so the raw string cannot end early.
@@ -111,7 +173,8 @@ ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""
 def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     shape(Path.cwd(), answers)
-    print(NEXT_STEPS.format(**answers))
+    store = answers["storage"] + (f" ({answers['rds_engine']})" if chosen("rds_engine", answers) else "")
+    print(NEXT_STEPS.format(**answers, store=store, served=SERVED[answers["frontend"]]))
     return 0
 
 

@@ -80,6 +80,15 @@ DEPENDENCY_MODULES = frozenset(
     }
 )
 
+# Top-level directories of the generated project that are Python packages
+# themselves (pytest and `python -m dev...` import them): the package under
+# src/ must not share a name with one.
+PROJECT_PACKAGES = frozenset({"dev", "tests", "frontend"})
+
+# storage=rds names the database after the package; PostgreSQL caps
+# identifiers at 63 characters (MySQL at 64).
+DATABASE_NAME_MAX = 63
+
 NAME_MAX = 60
 SLUG_MAX = 40  # leaves room for "-<stage>-<resource>" in stack and bucket names
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -119,6 +128,8 @@ def check_package_name(value: str) -> str | None:
         return f"package_name: {value!r} is a standard library module; choose another name"
     if value in DEPENDENCY_MODULES:
         return f"package_name: {value!r} would shadow a dependency; choose another name"
+    if value in PROJECT_PACKAGES:
+        return f"package_name: {value!r} is a directory of the generated project; choose another name"
     return None
 
 
@@ -168,12 +179,26 @@ def check_choices(answers: Mapping[str, object], options: Mapping[str, object]) 
     return None
 
 
+def check_database_name(answers: Mapping[str, object]) -> str | None:
+    """With storage=rds the package name is the database's name too."""
+    package = str(answers.get("package_name", ""))
+    if answers.get("storage") == "rds" and len(package) > DATABASE_NAME_MAX:
+        return (
+            f"package_name: at most {DATABASE_NAME_MAX} characters with storage=rds, "
+            f"where it names the database ({len(package)} given)"
+        )
+    return None
+
+
 def validate(answers: Mapping[str, object]) -> str | None:
     """Return the first problem with the answers, or None when they are all valid."""
     for key, check in FIELD_CHECKS.items():
         error = check(str(answers.get(key, "")))
         if error:
             return error
+    error = check_database_name(answers)
+    if error:
+        return error
     options = choice_options(answers)
     if options is not None:
         return check_choices(answers, options)

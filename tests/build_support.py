@@ -1,13 +1,14 @@
 """The build tier's machinery: which artifacts to build, how, and how to run them as Lambda would.
 
-* ``build_combinations()``: every structural combination with every
-  ``python_version`` x ``architecture``: those two decide which wheels and which
-  bytecode an artifact holds, so each pair is built for real.
+* ``build_combinations()``: the first combination of each store (deployment
+  and storage) with every ``python_version`` x ``architecture``, which decide the
+  wheels and bytecode an artifact holds, and every other structural combination
+  at its own pair: each pair is built for real per store, each value per backend.
 * ``BuildCache``: builds each combination once per session (shared by the
   xdist workers) with the project's own ``make build``, offline from a shared
   wheelhouse.
-* ``LocalAws`` and ``stage_environment()``: the generated project's own AWS
-  emulator (moto, single-threaded) and the table and secrets of a stage in it.
+* ``LocalStage``: a stage in the generated project's own local stand-ins
+  (``dev.local``: the AWS emulator, a fresh database on the test server).
 * ``LambdaContainer``: the built artifact in a clean interpreter (``-I -S``,
   only the artifact and the runtime's boto3 on ``sys.path``), serving events
   one after another like a warm Lambda container.
@@ -25,10 +26,11 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -49,40 +51,53 @@ from tests.support import (
     run,
 )
 
-# A Lambda architecture as the machine name in wheel tags, the platform the
-# Makefile builds for, the ELF machine number and CPython's extension suffix.
+# A Lambda architecture as the machine name in wheel tags, the platforms the
+# Makefile takes wheels for (up to Amazon Linux 2023's glibc 2.34), the ELF
+# machine number and CPython's extension suffix.
 ARCHITECTURES: dict[str, dict[str, Any]] = {
     "arm64": {
         "wheel_arch": "aarch64",
-        "platform": "manylinux2014_aarch64",
+        "platforms": ["manylinux2014_aarch64", *(f"manylinux_2_{minor}_aarch64" for minor in range(17, 35))],
         "machine": 183,
         "so_suffix": "aarch64-linux-gnu",
     },
     "x86_64": {
         "wheel_arch": "x86_64",
-        "platform": "manylinux2014_x86_64",
+        "platforms": ["manylinux2014_x86_64", *(f"manylinux_2_{minor}_x86_64" for minor in range(17, 35))],
         "machine": 62,
         "so_suffix": "x86_64-linux-gnu",
     },
 }
 
 
+# Which combinations share the artifact's make-up: every python_version x
+# architecture is built for the first of each; the others at their own pair.
+STORE_KEYS = ("deployment", "storage")
+
+
 def build_combinations() -> list[Combination]:
-    """Each structural combination of ``COMBINATIONS`` with every variant (python_version x architecture)."""
+    """The combinations whose artifacts are built: see ``STORE_KEYS``.
+
+    ``COMBINATIONS`` already deals every variant value to each group of
+    combinations with the same native wheels (``BUILD_KEYS``), so each value
+    is built with each backend and engine; the full grid per store adds each
+    pair on each platform, for the store's native wheels.
+    """
     options = load_options()
     variants = {option: options[option] for option in VARIANT_OPTIONS}
-    seen: set[tuple[tuple[str, str], ...]] = set()
-    result: list[Combination] = []
+    stores: set[tuple[str, ...]] = set()
+    result: dict[str, Combination] = {}
     for combination in COMBINATIONS:
         structural = {k: v for k, v in combination.answers.items() if k not in VARIANT_OPTIONS}
-        key = tuple(sorted(structural.items()))
-        if key in seen:
-            continue
-        seen.add(key)
-        for values in itertools.product(*variants.values()):
-            answers = {**structural, **dict(zip(variants, values, strict=True))}
-            result.append(Combination(combination_name(answers, options), answers))
-    return result
+        store = tuple(structural.get(key, "") for key in STORE_KEYS)
+        grid = [dict(zip(variants, values, strict=True)) for values in itertools.product(*variants.values())]
+        pairs = [{k: combination[k] for k in variants}] if store in stores else grid
+        stores.add(store)
+        for pair in pairs:
+            answers = {**structural, **pair}
+            name = combination_name(answers, options)
+            result.setdefault(name, Combination(name, answers))
+    return list(result.values())
 
 
 # --- shared, cached inputs -----------------------------------------------------------------------
@@ -117,8 +132,11 @@ def wheelhouse(requirements: Path, python: Path, version: str, architecture: str
         "--disable-pip-version-check",
         "--no-deps",
         "--only-binary=:all:",
-        "--platform",
-        ARCHITECTURES[architecture]["platform"],
+        *(
+            option
+            for platform in ARCHITECTURES[architecture]["platforms"]
+            for option in ("--platform", platform)
+        ),
         "--implementation",
         "cp",
         "--python-version",
@@ -181,6 +199,9 @@ class BuildError(RuntimeError):
     pass
 
 
+API_FUNCTION = "ApiFunction"
+
+
 # --- building ------------------------------------------------------------------------------------
 
 
@@ -195,6 +216,12 @@ class Artifact:
     python: Path  # the runtime's interpreter (python3.X)
     runtime_sdk: Path
     build_seconds: float
+    # The stack's other functions (the migration function of storage=rds): name -> (code, handler).
+    others: dict[str, tuple[Path, str]] = field(default_factory=dict)
+
+    def function(self, name: str) -> tuple[Path, str]:
+        """The code directory and handler of the function ``name`` (ApiFunction: the API)."""
+        return (self.code, self.handler) if name == API_FUNCTION else self.others[name]
 
     @property
     def python_version(self) -> str:
@@ -239,15 +266,24 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
     # Where the Makefile's runtime-sdk target would put it, so `make invoke` finds it.
     (project / ".aws-sam" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
     built = yaml.safe_load((project / ".aws-sam" / "build" / "template.yaml").read_text(encoding="utf-8"))
-    function = built["Resources"]["ApiFunction"]["Properties"]
+    functions = {
+        name: (
+            project / ".aws-sam" / "build" / resource["Properties"]["CodeUri"],
+            resource["Properties"]["Handler"],
+        )
+        for name, resource in built["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    code, handler = functions.pop(API_FUNCTION)
     return Artifact(
         combination=combination,
         project=project,
-        code=project / ".aws-sam" / "build" / function["CodeUri"],
-        handler=function["Handler"],
+        code=code,
+        handler=handler,
         python=find_python(version),
         runtime_sdk=sdk,
         build_seconds=seconds,
+        others=functions,
     )
 
 
@@ -283,6 +319,7 @@ class BuildCache:
             python=Path(data["python"]),
             runtime_sdk=Path(data["runtime_sdk"]),
             build_seconds=data["build_seconds"],
+            others={name: (Path(code), handler) for name, (code, handler) in data["others"].items()},
         )
 
     @staticmethod
@@ -301,66 +338,61 @@ class BuildCache:
             "python": str(artifact.python),
             "runtime_sdk": str(artifact.runtime_sdk),
             "build_seconds": artifact.build_seconds,
+            "others": {name: [str(code), handler] for name, (code, handler) in artifact.others.items()},
         }
 
 
-# --- the local AWS emulator ----------------------------------------------------------------------
+# --- a local stage -------------------------------------------------------------------------------
 
-# Started by the project's own dev/local_aws.py, in the project's environment:
-# moto's server, single-threaded. It prints its port and serves until its
-# standard input closes.
-_EMULATOR = """
-import sys
-from dev.local_aws import LocalAws
-aws = LocalAws(0).start()
-print(aws.port, flush=True)
-sys.stdin.read()
-aws.stop()
-"""
-
-# The table and secrets of a stage, made by the project's own dev/local.py;
-# prints the environment the function needs for it.
-_STAGE = """
-import json, os, sys
+# Runs in the project's environment, with the project's own dev/local.py: its
+# stand-ins for the test run (the AWS emulator, a fresh database on the test
+# server) and a stage in them, whose environment it prints. They last until
+# its standard input closes.
+_LOCAL_STAGE = """
+import json, sys
 from dev import local
-from dev.local_aws import CLIENT_ENVIRONMENT
-os.environ.update(CLIENT_ENVIRONMENT)
-print(json.dumps(local.environment(sys.argv[1], sys.argv[2])))
+with local.services("test"):
+    print(json.dumps(local.environment(sys.argv[1])), flush=True)
+    sys.stdin.read()
 """
 
 
-class LocalAws:
-    """The generated project's AWS emulator, in a process of its own for the duration of a test."""
+class LocalStage:
+    """A stage in the generated project's local stand-ins, in a process of its own for a test."""
 
-    def __init__(self, env: ProjectEnv, project: Path) -> None:
+    def __init__(self, env: ProjectEnv, project: Path, stage: str) -> None:
         self.env = env
         self.project = project
+        self.stage = stage
+        self.environment: dict[str, str] = {}
         self._process: subprocess.Popen[str] | None = None
-        self.port = 0
+        self._log: IO[str] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> LocalAws:
+    def __enter__(self) -> dict[str, str]:
+        self._log = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._process = subprocess.Popen(
-            [self.env.python, "-c", _EMULATOR],
+            [self.env.python, "-c", _LOCAL_STAGE, self.stage],
             cwd=self.project,
-            env=self.env.environ(),
+            # As `make dev` runs it: the app's package from src/.
+            env=self.env.environ(PYTHONPATH=str(self.project / "src")),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,
             text=True,
         )
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
-        if not line.strip().isdigit():
+        try:
+            self.environment = json.loads(line)
+        except json.JSONDecodeError:
             self._process.kill()
             self._process.wait()
             _close_pipes(self._process)
-            raise BuildError(f"the project's AWS emulator did not start (said {line!r})")
-        self.port = int(line)
-        return self
+            self._log.seek(0)
+            output = self._log.read()[-5000:]
+            self._log.close()
+            raise BuildError(f"the project's local {self.stage} stage did not start:\n{output}") from None
+        return self.environment
 
     def __exit__(
         self,
@@ -370,22 +402,15 @@ class LocalAws:
     ) -> None:
         if self._process is not None:
             assert self._process.stdin is not None
-            self._process.stdin.close()  # the emulator stops when its input ends
+            self._process.stdin.close()  # the stand-ins stop (and the database is dropped) when input ends
             try:
-                self._process.wait(timeout=10)
+                self._process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
             _close_pipes(self._process)
-
-
-def stage_environment(env: ProjectEnv, project: Path, aws: LocalAws, stage: str) -> dict[str, str]:
-    """Create ``stage``'s table and secrets in the emulator; the function's environment for it."""
-    result = env.run([env.python, "-c", _STAGE, stage, aws.url], cwd=project, timeout=120)
-    if result.returncode != 0:
-        raise BuildError(f"creating the {stage} stage in the emulator failed:\n{result.describe()}")
-    environment: dict[str, str] = json.loads(result.output.strip().splitlines()[-1])
-    return environment
+        if self._log is not None:
+            self._log.close()
 
 
 def project_environment(artifact: Artifact) -> ProjectEnv:
@@ -443,11 +468,14 @@ class ModuleReport:
 class LambdaContainer:
     """The built artifact in ``python3.X -I -S``: a warm container that handles events in turn."""
 
-    def __init__(self, artifact: Artifact, environment: Mapping[str, str], log: Path) -> None:
+    def __init__(
+        self, artifact: Artifact, environment: Mapping[str, str], log: Path, function: str = API_FUNCTION
+    ) -> None:
         self.artifact = artifact
+        self.code, self.handler = artifact.function(function)
         self.environment = {
             **environment,
-            "LAMBDA_TASK_ROOT": str(artifact.code),
+            "LAMBDA_TASK_ROOT": str(self.code),
             "AWS_LAMBDA_FUNCTION_NAME": "build-tier",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{artifact.python_version}",
             "TZ": ":UTC",
@@ -467,8 +495,8 @@ class LambdaContainer:
             "-S",
             "-c",
             _RUNTIME,
-            self.artifact.handler,
-            self.artifact.code,
+            self.handler,
+            self.code,
             self.artifact.runtime_sdk,
         ]
         self._process = subprocess.Popen(

@@ -66,6 +66,8 @@ class _Span:
 _tiers: dict[str, _Span] = defaultdict(_Span)
 _combinations: dict[str, _Span] = defaultdict(_Span)
 _ran: dict[str, int] = defaultdict(int)
+# What tests measured (record_property), printed at the end: e.g. the app's initial JS size.
+_measured: dict[str, dict[str, object]] = defaultdict(dict)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -75,6 +77,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _tiers[tier.group(1)].add(report)
     if report.when == "call" and not report.skipped:
         _ran[tier.group(1)] += 1
+        for name, value in report.user_properties:
+            _measured[name][report.nodeid.split("::")[-1]] = value
     param = _COMBINATION_PARAM.search(report.nodeid)
     if param:
         _combinations[param.group(1)].add(report)
@@ -97,6 +101,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("time per combination (all tiers, summed over its tests)")
         for name, span in sorted(_combinations.items()):
             write(f"{name:<44} {span.busy:7.1f} s   {len(span.tests)} tests")
+    if _measured:
+        terminalreporter.section("measured")
+        for name, values in sorted(_measured.items()):
+            for test, value in sorted(values.items()):
+                write(f"{name} = {value}   {test}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -8,10 +8,16 @@
   name is an ordinary word, ``GENERIC_VALUES``), the names of the files it
   owns, and the words in ``REFERENCE_WORDS``. Add words there when a new value
   brings identifiers of its own.
+
+Ownership may be shared: a path or word listed under several values (the AWS
+emulator, for ``storage=dynamodb``, ``secrets=ssm`` and ``frontend=spa``) is
+expected when any of them is chosen and forbidden only when none is.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,9 +34,29 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = post_gen.OWNED_PATHS
 # Words that name an option value besides its own name and its files' names.
 # Matched case-insensitively as whole words.
 REFERENCE_WORDS: dict[str, dict[str, list[str]]] = {
+    "storage": {
+        "dynamodb": ["ByCreatedAt", "GSI1PK", "moto"],
+        "rds": [
+            "SQLAlchemy",
+            "Alembic",
+            "DATABASE_URL",
+            "SQLite",
+            "RDS Proxy",
+            "VpcConfig",
+            "MigrateFunction",
+        ],
+    },
+    "rds_engine": {
+        "postgres": ["PostgreSQL", "psycopg", "libpq"],
+        "mysql": ["PyMySQL", "MariaDB"],
+    },
     "secrets": {
-        "ssm": ["Parameter Store", "SecureString", "SECRETS_PATH", "get_parameter"],
+        "ssm": ["Parameter Store", "SecureString", "SECRETS_PATH", "get_parameter", "moto"],
         "env": ["NoEcho"],
+    },
+    # frontend=none brings nothing of its own: it is the absence of these.
+    "frontend": {
+        "spa": ["single-page app", "CloudFront", "Vite", "flask_cors", "SITE_ORIGINS", "npm", "moto"],
     },
 }
 
@@ -46,8 +72,23 @@ SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {}
 RECORDS = frozenset({".cookiecutter.json"})
 
 # Lock files pin packages for every platform and Python (environment
-# markers), so variant values (architecture, Python version) may appear there.
-LOCK_FILE = re.compile(r"(^|/)requirements[^/]*\.txt$")
+# markers, npm's per-platform binaries), so variant values (architecture,
+# Python version) may appear there.
+LOCK_FILE = re.compile(r"(^|/)(requirements[^/]*\.txt|package-lock\.json)$")
+
+# Files cookiecutter copies without rendering (cookiecutter.json's
+# _copy_without_render, matched against the path in the project): the
+# frontend's sources, whose JSX and template literals are not Jinja.
+COPY_WITHOUT_RENDER: tuple[str, ...] = tuple(
+    json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8")).get("_copy_without_render", [])
+)
+
+
+def copied_without_rendering(relative: str) -> bool:
+    """Whether cookiecutter copies ``relative`` (or a directory above it) verbatim."""
+    return any(
+        fnmatch.fnmatch(prefix, pattern) for prefix in _prefixes(relative) for pattern in COPY_WITHOUT_RENDER
+    )
 
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -94,8 +135,20 @@ class PathRule:
     value: str
 
 
+def chosen_paths(answers: Mapping[str, str]) -> set[str]:
+    """Every path a chosen value owns, under its settled name."""
+    package = answers["package_name"]
+    found = set()
+    for option in OWNED_PATHS:
+        chosen = chosen_value(option, answers)
+        if chosen:
+            found |= {settled(path, chosen) for path in owned(option, chosen, package)}
+    return found
+
+
 def path_rules(answers: Mapping[str, str]) -> list[PathRule]:
     package = answers["package_name"]
+    everywhere_kept = chosen_paths(answers)
     rules: list[PathRule] = []
     for option, owners in OWNED_PATHS.items():
         chosen = chosen_value(option, answers)
@@ -104,6 +157,8 @@ def path_rules(answers: Mapping[str, str]) -> list[PathRule]:
             for path in owned(option, value, package):
                 if value == chosen:
                     rules.append(PathRule(settled(path, value), True, option, value))
+                    continue
+                if path in everywhere_kept:  # another chosen value owns it too
                     continue
                 rules.append(PathRule(path, False, option, value))
                 # An alternative's plain name is the chosen value's file, if it has one.
@@ -148,6 +203,11 @@ def word_pattern(word: str) -> re.Pattern[str]:
 def forbidden_words(answers: Mapping[str, str]) -> list[ForbiddenWord]:
     """Every word that would refer to an option value this project did not choose."""
     package = answers["package_name"]
+    # Words and file names a chosen value brings are never forbidden, whoever else owns them too.
+    allowed = {PurePosixPath(path).name.lower() for path in chosen_paths(answers)}
+    for option in OWNED_PATHS:
+        chosen_here = chosen_value(option, answers)
+        allowed |= {word.lower() for word in REFERENCE_WORDS.get(option, {}).get(chosen_here or "", [])}
     result: dict[tuple[str, str, str], ForbiddenWord] = {}
     for option, value in unchosen(answers):
         chosen = chosen_value(option, answers)
@@ -167,6 +227,7 @@ def forbidden_words(answers: Mapping[str, str]) -> list[ForbiddenWord]:
             if name not in kept:
                 words.add(name)
         words -= SHARED_WORDS.get((option, chosen or ""), frozenset())
+        words = {word for word in words if word.lower() not in allowed}
         for word in words:
             result[(word.lower(), option, value)] = ForbiddenWord(word, option, value, word_pattern(word))
     return list(result.values())

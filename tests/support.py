@@ -407,7 +407,8 @@ def project_env(project: Path, python_version: str, requirements: str = "require
     Keyed by the content of the requirement files and the interpreter, so any
     number of projects with the same pins share one environment, across
     combinations, workers and runs. Created in place under a lock; a
-    ``.complete`` marker is written last, so a half-made env is rebuilt.
+    ``.complete`` marker is written last, so a half-made env is rebuilt. The
+    lock is installed as it is (``--no-deps``) and must pass ``uv pip check``.
     """
     requirement_file = project / requirements
     if not requirement_file.is_file():
@@ -419,7 +420,8 @@ def project_env(project: Path, python_version: str, requirements: str = "require
     check(version, f"asking {interpreter} for its version")
     full_version = version.output.strip()
     env = ProjectEnv(
-        cache_dir() / "envs" / f"py{full_version}-{requirements_digest(requirement_file, full_version)}"
+        # "exact": installed with --no-deps and checked (envs of older runs resolved on top).
+        cache_dir() / "envs" / f"py{full_version}-exact-{requirements_digest(requirement_file, full_version)}"
     )
     marker = env.path / ".complete"
     with file_lock(env.path.parent / f"{env.path.name}.lock"):
@@ -429,13 +431,19 @@ def project_env(project: Path, python_version: str, requirements: str = "require
             uv = require_uv()
             uv_env = clean_environ(UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
             check(run([uv, "venv", "--python", interpreter, env.path], cwd=project, env=uv_env), "uv venv")
+            # Exactly the lock, nothing resolved on top: a pin missing from it, or two
+            # pins that do not fit together, fail here rather than go unnoticed.
             check(
                 run(
-                    [uv, "pip", "install", "--python", env.python, "-r", requirement_file],
+                    [uv, "pip", "install", "--no-deps", "--python", env.python, "-r", requirement_file],
                     cwd=project,
                     env=uv_env,
                 ),
                 f"installing {requirements} into {env.path}",
+            )
+            check(
+                run([uv, "pip", "check", "--python", env.python], cwd=project, env=uv_env),
+                f"{requirements} is not a complete, consistent lock (uv pip check)",
             )
             marker.write_text(f"{requirement_file}\n", encoding="utf-8")
     return env

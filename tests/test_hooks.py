@@ -3,8 +3,11 @@ through real generation (one line naming the key, no directory left behind)."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import keyword
+import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -119,6 +122,23 @@ def test_package_name_rejects_dependencies(value: str) -> None:
     assert "shadow a dependency" in message(pre_gen.check_package_name, value)
 
 
+@pytest.mark.parametrize("value", sorted(pre_gen.PROJECT_PACKAGES))
+def test_package_name_rejects_the_projects_own_packages(value: str) -> None:
+    assert "directory of the generated project" in message(pre_gen.check_package_name, value)
+
+
+def test_database_name_limit_applies_to_rds_only() -> None:
+    long_name = "a" * (pre_gen.DATABASE_NAME_MAX + 1)
+    assert pre_gen.check_database_name({"storage": "dynamodb", "package_name": long_name}) is None
+    assert (
+        pre_gen.check_database_name({"storage": "rds", "package_name": "a" * pre_gen.DATABASE_NAME_MAX})
+        is None
+    )
+    error = pre_gen.check_database_name({"storage": "rds", "package_name": long_name})
+    assert error is not None
+    assert error.startswith("package_name: at most 63 characters with storage=rds")
+
+
 @pytest.mark.parametrize("check_name", ["check_description", "check_author_name"])
 @pytest.mark.parametrize("value", ['a "quoted" word', "a\\b", "line\nbreak", "nul\x00", "del\x7f"])
 def test_free_text_rejects_quotes_backslashes_and_control_characters(check_name: str, value: str) -> None:
@@ -167,7 +187,9 @@ def test_regions_are_region_shaped_and_include_the_default() -> None:
 
 def test_check_choices_accepts_listed_values() -> None:
     for combination in COMBINATIONS:
-        assert pre_gen.check_choices(combination.answers, COOKIECUTTER) is None
+        # As the hook gets them: every answer, an inapplicable option at its default.
+        answers = {**options.default_answers(), **combination.answers}
+        assert pre_gen.check_choices(answers, COOKIECUTTER) is None
 
 
 @pytest.mark.parametrize("option", list(load_options()))
@@ -247,13 +269,15 @@ def test_settled_name(name: str, value: str, settled: str) -> None:
 
 
 def all_owned_files(root: Path, package: str) -> None:
-    """Every path of OWNED_PATHS as a file whose content names its owner."""
+    """Every path of OWNED_PATHS as a file whose lines name its owners (``option=value``)."""
+    owners_of: dict[Path, list[str]] = {}
     for option, owners in post_gen.OWNED_PATHS.items():
         for value, paths in owners.items():
             for relative in paths:
-                path = root / relative.format(pkg=package)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(f"{option}={value}", encoding="utf-8")
+                owners_of.setdefault(root / relative.format(pkg=package), []).append(f"{option}={value}")
+    for path, owners in owners_of.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(owners), encoding="utf-8")
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=lambda combination: combination.name)
@@ -268,10 +292,14 @@ def test_shape_keeps_exactly_the_chosen_files(combination: Any, tmp_path: Path) 
     expected = {rule.path for rule in options.path_rules(answers) if rule.present}
     assert set(left) == expected | {"README.md"}
     for relative in expected:
-        # The kept file is the chosen value's own, under its plain name.
-        owner = left[relative].read_text(encoding="utf-8")
-        option, _, value = owner.partition("=")
-        assert answers[option] == value, f"{relative} is the file of {owner}"
+        # The kept file is a chosen value's own, under its plain name.
+        owners = left[relative].read_text(encoding="utf-8").splitlines()
+        chosen = [
+            f"{option}={value}"
+            for option, _, value in (owner.partition("=") for owner in owners)
+            if options.chosen_value(option, answers) == value
+        ]
+        assert chosen, f"{relative} is the file of {owners}, none of them chosen"
 
 
 def test_post_gen_main_prints_next_steps(
@@ -337,13 +365,71 @@ def test_every_infix_file_is_owned_by_its_value() -> None:
     assert not unlisted, "template files with a value infix missing from OWNED_PATHS:\n" + "\n".join(unlisted)
 
 
-def test_no_path_is_owned_twice() -> None:
-    owners: dict[str, list[str]] = {}
-    for option, values in post_gen.OWNED_PATHS.items():
-        for value, paths in values.items():
-            for relative in paths:
-                owners.setdefault(relative, []).append(f"{option}={value}")
-    assert {path: who for path, who in owners.items() if len(who) > 1} == {}
+def test_no_value_lists_a_path_twice() -> None:
+    twice = [
+        f"{option}={value}: {relative}"
+        for option, values in post_gen.OWNED_PATHS.items()
+        for value, paths in values.items()
+        for relative in set(paths)
+        if paths.count(relative) > 1
+    ]
+    assert twice == []
+
+
+SHARED_PATH = "dev/local_aws.py"  # the AWS emulator: storage=dynamodb, secrets=ssm, frontend=spa
+
+
+@pytest.mark.parametrize(
+    ("answers", "kept"),
+    [
+        ({"storage": "dynamodb", "secrets": "env", "frontend": "none"}, True),
+        ({"storage": "rds", "secrets": "ssm", "frontend": "none"}, True),
+        ({"storage": "rds", "secrets": "env", "frontend": "spa"}, True),
+        ({"storage": "rds", "secrets": "env", "frontend": "none"}, False),
+    ],
+    ids=["dynamodb-env", "rds-ssm", "rds-env-spa", "rds-env"],
+)
+def test_a_path_of_several_values_stays_when_any_of_them_is_chosen(
+    answers: dict[str, str], kept: bool, tmp_path: Path
+) -> None:
+    owners = [
+        f"{option}={value}"
+        for option, values in post_gen.OWNED_PATHS.items()
+        for value, paths in values.items()
+        if SHARED_PATH in paths
+    ]
+    assert len(owners) > 1, f"{SHARED_PATH} is no longer shared: {owners}"
+    full = {**options.default_answers(), **answers}
+    all_owned_files(tmp_path, full["package_name"])
+    post_gen.shape(tmp_path, full)
+    assert (tmp_path / SHARED_PATH).is_file() is kept
+    # Its removal drops every file that would run the emulator: with rds and env nothing needs it.
+    if not kept:
+        leftovers = [
+            p for p in tmp_path.rglob("*") if p.is_file() and "local_aws" in p.read_text(encoding="utf-8")
+        ]
+        assert leftovers == []
+
+
+def test_an_option_that_does_not_apply_keeps_none_of_its_files(tmp_path: Path) -> None:
+    """rds_engine means nothing with storage=dynamodb: neither engine's files stay, whatever the answer."""
+    answers = {**options.default_answers(), "storage": "dynamodb", "rds_engine": "mysql"}
+    all_owned_files(tmp_path, answers["package_name"])
+    post_gen.shape(tmp_path, answers)
+    engine_files = [
+        path
+        for values in post_gen.OWNED_PATHS["rds_engine"].values()
+        for relative in values
+        for path in (tmp_path / relative.format(pkg=answers["package_name"]),)
+    ]
+    assert [path for path in engine_files if path.exists()] == []
+    assert not list(tmp_path.rglob("dialect.py"))
+
+
+def test_the_hook_and_the_combinations_agree_on_what_applies_when() -> None:
+    from tests.combinations import APPLIES_WHEN
+
+    assert post_gen.APPLIES_WHEN == APPLIES_WHEN
 
 
 # --- bad answers through real generation ---------------------------------------------------------
@@ -359,6 +445,10 @@ BAD_ANSWERS = [
     pytest.param("description", {"description": "two\nlines"}, id="description-newline"),
     pytest.param("description", {"description": 'a "quoted" word'}, id="description-quote"),
     pytest.param("project_name", {"project_name": 'The "Best" App'}, id="name-quote"),
+    pytest.param("package_name", {"package_name": "dev"}, id="package-project-directory"),
+    pytest.param(
+        "package_name", {"storage": "rds", "package_name": "a" * 64}, id="rds-database-name-too-long"
+    ),
 ]
 
 
@@ -413,3 +503,40 @@ def test_good_answers_generate(tmp_path: Path, capfd: pytest.CaptureFixture[str]
     assert project.name == "zoe-s-orders"
     assert (project / "src" / "zoe_s_orders" / "__init__.py").is_file()
     assert "ERROR" not in capfd.readouterr().err
+
+
+# --- files cookiecutter copies without rendering -------------------------------------------------
+
+# Sources whose braces are code (JSX, template literals), never Jinja.
+NOT_JINJA = re.compile(r"\.(ts|tsx|js|jsx|mjs|css)$")
+
+
+def test_code_with_braces_is_copied_without_rendering() -> None:
+    """Every frontend source is under cookiecutter's _copy_without_render, so `{{`/`{#` in it stay code."""
+    rendered = [
+        relative
+        for relative in template_files()
+        if NOT_JINJA.search(relative) and not options.copied_without_rendering(relative)
+    ]
+    assert not rendered, "add these to _copy_without_render in cookiecutter.json:\n" + "\n".join(rendered)
+
+
+def test_copy_without_render_patterns_match_files() -> None:
+    unused = [
+        pattern
+        for pattern in options.COPY_WITHOUT_RENDER
+        if not any(fnmatch.fnmatch(relative, pattern + "*") for relative in template_files())
+    ]
+    assert not unused, f"_copy_without_render patterns that match nothing: {unused}"
+
+
+def test_braces_in_frontend_sources_survive_generation(tmp_path: Path) -> None:
+    """JSX `{{ }}`, `{#`, `{%` and Actions' `${{ }}` in a frontend source reach the project verbatim."""
+    template = tmp_path / "template"
+    skipped = shutil.ignore_patterns(".git", ".*cache", ".venv", "node_modules")
+    shutil.copytree(TEMPLATE_DIR, template, ignore=skipped)
+    source = "const style = {{ color: 'red' }} // {% raw %} {# not Jinja #} ${{ github.ref }}\n"
+    sources = template / PROJECT_TEMPLATE.name / "frontend" / "src"
+    (sources / "braces.tsx").write_text(source, encoding="utf-8")
+    project = render_project({"frontend": "spa"}, tmp_path / "out", template=template)
+    assert (project / "frontend" / "src" / "braces.tsx").read_text(encoding="utf-8") == source

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
@@ -23,6 +24,16 @@ import yaml
 
 from tests import options
 from tests.combinations import COMBINATIONS, Combination
+from tests.frontend import (
+    FRONTEND,
+    FrontendChecks,
+    npm_environ,
+    require_chrome,
+    require_node,
+    require_npm,
+    stack_template,
+    work_copy,
+)
 from tests.support import (
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
@@ -149,6 +160,12 @@ def test_checkov_finds_no_failed_check(project: RenderedProject, tmp_path: Path)
     check(result, "checkov")
 
 
+def test_runtime_lock_is_complete(project: RenderedProject) -> None:
+    """requirements.txt alone, what the artifact is built from, installs into a consistent environment."""
+    env = project_env(project.path, project.combination["python_version"], "requirements.txt")
+    assert env.has_module("flask"), f"requirements.txt installed no Flask into {env.path}"
+
+
 def test_mypy(project: RenderedProject) -> None:
     env = project_env(project.path, project.combination["python_version"])
     # A persistent cache per combination and environment: a second run only re-checks what changed.
@@ -248,6 +265,136 @@ def test_workflows_pass_actionlint(project: RenderedProject) -> None:
     check(result, "actionlint")
 
 
+# --- the single-page app (frontend=spa) ---------------------------------------------------------
+
+SPA_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "spa"]
+# The browser test, once per deployment backend: its first spa combination.
+BROWSER_COMBINATIONS = [
+    next(combination for combination in SPA_COMBINATIONS if combination["deployment"] == deployment)
+    for deployment in dict.fromkeys(combination["deployment"] for combination in SPA_COMBINATIONS)
+]
+
+
+@pytest.fixture(scope="session")
+def frontend_checks(session_dir: Path) -> FrontendChecks:
+    return FrontendChecks(session_dir / "frontend")
+
+
+@pytest.mark.parametrize("combination", SPA_COMBINATIONS, ids=lambda combination: combination.name)
+def test_frontend_type_checks_lints_tests_and_builds(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    frontend_checks: FrontendChecks,
+    record_property: Callable[[str, object], None],
+) -> None:
+    """`npm ci`, then the app's own scripts: typecheck, lint, test, build, size (shared by equal apps)."""
+    project = rendered(combination)
+    report = frontend_checks.get(project)
+    if report.failed:
+        pytest.fail(f"the app's {report.failed} failed:\n{report.output}", pytrace=False)
+    assert report.initial_js_kb is not None, f"`npm run size` printed no size:\n{report.output}"
+    record_property("initial_js_kb", report.initial_js_kb)
+
+
+@pytest.mark.parametrize("combination", SPA_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_targets_do_the_apps_part(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """frontend/frontend.mk is included: the everyday targets cover the app too (dry runs, `make -n`)."""
+    project = rendered(combination)
+
+    def commands(target: str) -> list[str]:
+        dry_run = run(["make", "-n", target], cwd=project.path, env=clean_environ())
+        return check(dry_run, f"make -n {target}").output.splitlines()
+
+    def position(lines: list[str], fragment: str) -> int:
+        found = [index for index, line in enumerate(lines) if fragment in line]
+        assert found, f"no command with {fragment!r} in:\n" + "\n".join(lines)
+        return found[0]
+
+    listed = check(run(["make", "help"], cwd=project.path, env=clean_environ()), "make help").output
+    assert re.search(r"^  frontend-e2e +Browser tests", listed, re.MULTILINE), listed
+    assert position(commands("install"), "npm --prefix frontend ci") >= 0
+    lint = commands("lint")
+    assert position(lint, "run typecheck") < position(lint, "run lint")
+    test = commands("test")
+    assert position(test, "npm --prefix frontend test") >= 0
+    assert position(test, "-m pytest") >= 0
+    dev = commands("dev")
+    assert position(dev, "dev.local serve &") <= position(dev, "npm --prefix frontend run dev")
+    deploy = commands("deploy")
+    build = position(deploy, "npm --prefix frontend run build")
+    assert build < position(deploy, " deploy --config-env") < position(deploy, "frontend.deploy publish")
+    delete = commands("delete")
+    assert position(delete, "frontend.deploy empty") < position(delete, " delete --config-env")
+
+
+ROUTES = {
+    # Client-side routes get the app; files keep their path (a missing one stays an error).
+    "/": "/index.html",
+    "/questions/7f0c2b1e-5d4a-4c39-9a8e-2b1f0e6d4c3a": "/index.html",
+    "/no/such/page": "/index.html",
+    "/index.html": "/index.html",
+    "/config.json": "/config.json",
+    "/favicon.svg": "/favicon.svg",
+    "/assets/index-BC6jvZAK.js": "/assets/index-BC6jvZAK.js",
+    "/assets/missing.js": "/assets/missing.js",
+}
+_RUN_FUNCTIONS = """
+const [codes, uris] = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+console.log(JSON.stringify(codes.map((code) => {
+  const handler = new Function(code + '\\nreturn handler')();
+  return Object.fromEntries(uris.map((uri) => [uri, handler({ request: { uri } }).uri]));
+})));
+"""
+
+
+@pytest.mark.parametrize("combination", SPA_COMBINATIONS, ids=lambda combination: combination.name)
+def test_site_routing_function(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The distribution's viewer-request function, run by Node on the routes that matter."""
+    project = rendered(combination)
+    codes = [
+        resource["Properties"]["FunctionCode"]
+        for relative in cloudformation_templates(project)
+        for resource in load_structured(project.path / relative)["Resources"].values()
+        if resource.get("Type") == "AWS::CloudFront::Function"
+    ]
+    assert len(codes) == 1, f"expected one CloudFront function in the project's stacks, found {len(codes)}"
+    result = subprocess.run(
+        [require_node(), "-e", _RUN_FUNCTIONS],
+        input=json.dumps([codes, list(ROUTES)]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [ROUTES]
+
+
+@pytest.mark.parametrize("combination", BROWSER_COMBINATIONS, ids=lambda combination: combination.name)
+def test_site_in_a_browser(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """The app's browser tests (`make frontend-e2e`): the built app and the local API in headless Chromium."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = work_copy(project, tmp_path / project.path.name)
+    frontend = copy / FRONTEND
+    npm_env = npm_environ(
+        CI="true",
+        CHROME_PATH=str(require_chrome()),
+        # What frontend.mk's frontend-e2e passes.
+        API_PYTHON=str(env.python),
+        STACK_TEMPLATE=str(copy / stack_template(frontend)),
+    )
+    npm = require_npm()
+    check(run([npm, "run", "build"], cwd=frontend, env=npm_env), "npm run build")
+    check(run([npm, "run", "test:e2e"], cwd=frontend, env=npm_env, timeout=300), "npm run test:e2e")
+
+
 # --- the rendered files --------------------------------------------------------------------------
 
 
@@ -268,11 +415,26 @@ LEFTOVER_MARKER = re.compile(
 def test_no_template_markers_left(project: RenderedProject) -> None:
     found = [f"{relative} (path)" for relative in project.files if re.search(r"\{\{|\{%|\{#|\}\}", relative)]
     for relative, text in project.text_files():
+        if options.copied_without_rendering(relative):
+            continue  # not a template: its braces are JSX and JavaScript (see the next test)
         for match in LEFTOVER_MARKER.finditer(text):
             line_number = text.count("\n", 0, match.start()) + 1
             line = text.splitlines()[line_number - 1].strip()
             found.append(f"{relative}:{line_number}: {line[:120]}")
     assert not found, "template markers left after rendering:\n" + "\n".join(found)
+
+
+def test_files_copied_without_rendering_are_verbatim(project: RenderedProject) -> None:
+    """cookiecutter's _copy_without_render: braces in the frontend's sources survive as written."""
+    copied = [relative for relative in project.files if options.copied_without_rendering(relative)]
+    changed = [
+        relative
+        for relative in copied
+        if (project.path / relative).read_bytes() != options.template_source(relative).read_bytes()
+    ]
+    assert not changed, "files meant to be copied verbatim differ from their source:\n" + "\n".join(changed)
+    if project.answers["frontend"] == "spa":
+        assert copied, "the frontend's sources are not copied verbatim: see _copy_without_render"
 
 
 def test_no_files_of_unchosen_options(project: RenderedProject) -> None:

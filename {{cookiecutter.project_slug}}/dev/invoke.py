@@ -1,14 +1,14 @@
 """``sam local invoke`` without Docker: one event through the built artifact's handler.
 
 ``python -m dev.invoke events/http-api-v2-health.json`` (what ``make invoke``
-runs) builds what is missing, uses the AWS emulator of ``make dev`` (or starts
-one for the duration of the call), then serves the event in a clean
-interpreter, as Lambda does: only the artifact and the runtime's boto3 on
-``sys.path``, the function's environment, a Lambda context. The function's
-logs go to stderr; its response, or Lambda's error document, to stdout.
+runs) builds what is missing, uses the local stand-ins of ``make dev`` (see
+``dev/local.py``; started for the duration of the call when they are not
+running), then serves the event in a clean interpreter, as Lambda does: only
+the artifact and the runtime's boto3 on ``sys.path``, the function's
+environment, a Lambda context. The function's logs go to stderr; its
+response, or Lambda's error document, to stdout.
 
-Data lives as long as the emulator: keep ``make dev`` running in another
-terminal to read back what an invoke created.
+Keep ``make dev`` running in another terminal to read back what an invoke created.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,24 +48,20 @@ IN_RUNTIME = "--in-runtime"
 
 
 def main() -> int:
-    from .local import DEFAULT_LOCAL_AWS_PORT
+    from . import local
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("event", type=Path, help="an API Gateway event, e.g. events/http-api-v2-health.json")
-    parser.add_argument(
-        "--aws-port",
-        type=int,
-        default=int(os.environ.get("LOCAL_AWS_PORT", DEFAULT_LOCAL_AWS_PORT)),
-        help="port of the AWS emulator (the one `make dev` uses by default)",
-    )
     args = parser.parse_args()
     json.loads(args.event.read_text())  # fail here, not inside the function, on a malformed event
 
     build_missing()
-    with local_aws(args.aws_port) as aws_url:
-        return invoke(args.event.resolve(), function_environment(aws_url))
+    # The request logs of local servers started here would bury the function's own.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with local.services("dev"):
+        return invoke(args.event.resolve(), function_environment(local.environment(local.STAGE)))
 
 
 def build_missing() -> None:
@@ -76,29 +70,8 @@ def build_missing() -> None:
         subprocess.run(["make", *targets], cwd=PROJECT, check=True)  # noqa: S603, S607
 
 
-@contextmanager
-def local_aws(port: int) -> Iterator[str]:
-    """The emulator's URL: the running one on ``port``, or one started until the invoke is done."""
-    from .local_aws import CLIENT_ENVIRONMENT, LocalAws, endpoint_url, is_listening
-
-    # The local stage's table and secrets are created with the emulator's
-    # placeholder credentials, never with a developer's real AWS profile.
-    os.environ.update(CLIENT_ENVIRONMENT)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(name, None)
-    if is_listening(port):
-        yield endpoint_url(port)
-        return
-    # The emulator's request log would bury the function's own.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with LocalAws(port) as aws:
-        yield aws.url
-
-
-def function_environment(aws_url: str) -> dict[str, str]:
+def function_environment(stage: dict[str, str]) -> dict[str, str]:
     """What the function sees: Lambda's own variables plus the local stage's configuration."""
-    from . import local
-
     return {
         "LAMBDA_TASK_ROOT": str(ARTIFACT),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python{{ cookiecutter.python_version }}",
@@ -107,11 +80,11 @@ def function_environment(aws_url: str) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_REGION": REGION,
         "TZ": ":UTC",
-        # Nothing from the developer's AWS configuration: the emulator is the only AWS there is.
+        # Nothing from the developer's AWS configuration: it must never reach a real account.
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        **local.environment(local.STAGE, aws_url),
+        **stage,
     }
 
 

@@ -1,38 +1,55 @@
 """Run the API locally with no AWS account.
 
-``python -m dev.local serve`` (what ``make dev`` runs) starts the AWS
-emulator (or reuses one already listening on ``LOCAL_AWS_PORT``), creates the
-table and secrets of the ``local`` stage, adds two example questions when the
-table is empty, and serves the app on ``http://127.0.0.1:${PORT:-5000}``.
-The emulator keeps data in memory: it is gone when the command stops.
+``python -m dev.local serve`` (what ``make dev`` runs) starts the local
+stand-ins of what the app uses (``local_store``, ``local_secrets``), sets up
+the ``local`` stage in them, adds two example questions when there are none,
+and serves the app on ``http://127.0.0.1:${PORT:-5000}``.
+
+The same two steps serve ``make invoke`` and the tests: ``services(purpose)``
+runs the stand-ins for a block (``dev``: shared with other local commands;
+``test``: a run's own), ``environment(stage)`` sets up a stage in them and
+returns the environment the app needs for it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import local_secrets, local_store
-from .local_aws import CLIENT_ENVIRONMENT, LocalAws, endpoint_url, is_listening
 
 STAGE = "local"
 DEFAULT_PORT = 5000
-DEFAULT_LOCAL_AWS_PORT = 5001
 EXAMPLE_QUESTIONS = (
     "How do I replace the example resource with my own?",
     "Why does the Lambda artifact ship precompiled bytecode?",
 )
+{%- if cookiecutter.frontend == 'spa' %}
+# Where the single-page app calls the API from: Vite's dev server (`make dev`),
+# under either local name. SITE_ORIGINS in the environment takes precedence.
+DEV_SERVER_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"
+{%- endif %}
 
 
-def environment(stage: str, aws_url: str) -> dict[str, str]:
-    """Everything the app needs to run against the emulator at ``aws_url`` as ``stage``."""
+@contextmanager
+def services(purpose: str) -> Iterator[None]:
+    """The local stand-ins of the store and the secrets, running for the block."""
+    with local_store.services(purpose), local_secrets.services(purpose):
+        yield
+
+
+def environment(stage: str) -> dict[str, str]:
+    """Set up ``stage`` in the running stand-ins; everything the app needs to run as it."""
     return {
-        **CLIENT_ENVIRONMENT,
-        "AWS_ENDPOINT_URL": aws_url,
         "STAGE": stage,
         "SERVICE_NAME": "{{ cookiecutter.project_slug }}",
-        **local_store.configure(stage, aws_url),
-        **local_secrets.configure(stage, aws_url),
+        **local_store.configure(stage),
+        **local_secrets.configure(stage),
+{%- if cookiecutter.frontend == 'spa' %}
+        "SITE_ORIGINS": os.environ.get("SITE_ORIGINS", DEV_SERVER_ORIGINS),
+{%- endif %}
     }
 
 
@@ -45,23 +62,15 @@ def add_examples() -> None:
             repository.add_question(text)
 
 
-def serve(port: int, aws_port: int) -> None:
-    emulator = None
-    os.environ.update(CLIENT_ENVIRONMENT)
-    if not is_listening(aws_port):
-        emulator = LocalAws(aws_port).start()
-    os.environ.update(environment(STAGE, endpoint_url(aws_port)))
-    add_examples()
+def serve(port: int) -> None:
+    with services("dev"):
+        os.environ.update(environment(STAGE))
+        add_examples()
 
-    from {{ cookiecutter.package_name }}.app import create_app
+        from {{ cookiecutter.package_name }}.app import create_app
 
-    print(f"AWS emulator: {endpoint_url(aws_port)}")
-    print(f"Admin token for DELETE /questions/<id>: {local_secrets.ADMIN_TOKEN}")
-    try:
+        print(f"Admin token for DELETE /questions/<id>: {local_secrets.ADMIN_TOKEN}")
         create_app().run(host="127.0.0.1", port=port)
-    finally:
-        if emulator is not None:
-            emulator.stop()
 
 
 def main() -> None:
@@ -70,11 +79,8 @@ def main() -> None:
     )
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
-    parser.add_argument(
-        "--aws-port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", DEFAULT_LOCAL_AWS_PORT))
-    )
     args = parser.parse_args()
-    serve(args.port, args.aws_port)
+    serve(args.port)
 
 
 if __name__ == "__main__":

@@ -3,26 +3,41 @@
 moto is not thread-safe (concurrent writes can be lost without an error), so
 its WSGI app is served by a single-threaded server: requests are handled one
 at a time, as a real service's consistency guarantees would require.
+
+One emulator serves a process, whichever local modules need it
+(``running()``): tests get one of their own on a free port; ``make dev`` and
+``make invoke`` share the one on ``LOCAL_AWS_PORT`` (5001 by default),
+starting it when nothing listens there.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
+import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 HOST = "127.0.0.1"
+DEFAULT_PORT = 5001
+REGION = "{{ cookiecutter.aws_region }}"
 
 # What boto3 needs to talk to the emulator instead of AWS. The credentials
 # are placeholders: moto accepts any.
 CLIENT_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "{{ cookiecutter.aws_region }}",
+    "AWS_DEFAULT_REGION": REGION,
 }
+
+_endpoint: str | None = None
 
 
 def endpoint_url(port: int) -> str:
@@ -64,3 +79,49 @@ class LocalAws:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@contextmanager
+def running(purpose: str) -> Iterator[None]:
+    """The process's emulator for the block; nested blocks share the outermost one's."""
+    global _endpoint
+    if _endpoint is not None:
+        yield
+        return
+    port = 0 if purpose == "test" else int(os.environ.get("LOCAL_AWS_PORT", DEFAULT_PORT))
+    try:
+        if port and is_listening(port):
+            _endpoint = endpoint_url(port)
+            yield
+        else:
+            with LocalAws(port) as aws:
+                _endpoint = aws.url
+                if purpose != "test":
+                    print(f"AWS emulator: {aws.url}", file=sys.stderr)
+                yield
+    finally:
+        _endpoint = None
+
+
+def endpoint() -> str:
+    if _endpoint is None:
+        raise RuntimeError("the AWS emulator is not running: start it with dev.local.services()")
+    return _endpoint
+
+
+def client(service: str) -> Any:
+    """A boto3 client of the emulator, with its placeholder credentials, never a developer's real ones."""
+    # boto3's type stubs know clients by literal service names only.
+    make_client: Any = boto3.client
+    return make_client(
+        service,
+        endpoint_url=endpoint(),
+        region_name=REGION,
+        aws_access_key_id=CLIENT_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CLIENT_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def client_environment() -> dict[str, str]:
+    """What the app's boto3 needs to reach the emulator instead of AWS."""
+    return {**CLIENT_ENVIRONMENT, "AWS_ENDPOINT_URL": endpoint()}

@@ -6,11 +6,13 @@ runs and tests on exactly the table the stack creates.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import yaml
+
+from . import local_aws
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
 TABLE_TYPE = "AWS::DynamoDB::Table"
@@ -42,15 +44,20 @@ def table_definition(template: Path = TEMPLATE) -> dict[str, Any]:
     return {key: tables[0][key] for key in SHAPE if key in tables[0]}
 
 
-def create_table(name: str, endpoint_url: str) -> None:
-    client = boto3.client("dynamodb", endpoint_url=endpoint_url)
+def create_table(name: str) -> None:
+    client = local_aws.client("dynamodb")
     if name in client.list_tables()["TableNames"]:
         return
     client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **table_definition())
 
 
-def configure(stage: str, endpoint_url: str) -> dict[str, str]:
+def services(purpose: str) -> AbstractContextManager[None]:
+    """The AWS emulator, where the tables live."""
+    return local_aws.running(purpose)
+
+
+def configure(stage: str) -> dict[str, str]:
     """Create this stage's table in the emulator; return the environment the app needs."""
     name = f"{{ cookiecutter.project_slug }}-{stage}"
-    create_table(name, endpoint_url)
-    return {"TABLE_NAME": name}
+    create_table(name)
+    return {**local_aws.client_environment(), "TABLE_NAME": name}

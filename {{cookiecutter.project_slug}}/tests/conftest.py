@@ -1,4 +1,4 @@
-"""Fixtures: a local AWS emulator per session, a fresh stage (table, secrets) per test."""
+"""Fixtures: the local stand-ins per session (see dev/local.py), a fresh stage per test."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dev import local
-from dev.local_aws import CLIENT_ENVIRONMENT, LocalAws
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.handler import make_handler
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -23,24 +22,23 @@ Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAws]:
+def local_services() -> Iterator[None]:
+    """What the app stores in and reads secrets from, as the test run's own (``local.services``)."""
     saved = dict(os.environ)
-    os.environ.update(CLIENT_ENVIRONMENT)
     # Real credentials or profiles of the developer must never be used by tests.
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         os.environ.pop(name, None)
-    with LocalAws() as aws:
-        os.environ["AWS_ENDPOINT_URL"] = aws.url
-        yield aws
+    with local.services("test"):
+        yield
     os.environ.clear()
     os.environ.update(saved)
 
 
 @pytest.fixture
-def stage(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A stage of its own for this test: its own table and secrets in the emulator."""
+def stage(local_services: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A stage of its own for this test: its own data and secrets, in its environment."""
     name = f"test-{uuid.uuid4().hex[:12]}"
-    for key, value in local.environment(name, local_aws.url).items():
+    for key, value in local.environment(name).items():
         monkeypatch.setenv(key, value)
     return name
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.package_name }}.secrets import MissingSecretError, find_secret, get_secret
+from {{ cookiecutter.package_name }}.secrets import (
+    MissingSecretError,
+{%- if cookiecutter.storage == 'rds' %}
+    database_url,
+{%- endif %}
+    find_secret,
+    get_secret,
+)
 
 
 def test_reads_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +50,16 @@ def test_missing_cursor_key_fails_listing_and_logs_its_name(
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
     assert "CURSOR_SIGNING_KEY" in capsys.readouterr().out
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def test_database_url_is_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///local.sqlite3")
+    assert database_url().render_as_string() == "sqlite:///local.sqlite3"
+
+
+def test_missing_database_url_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(MissingSecretError, match="DATABASE_URL"):
+        database_url()
+{%- endif %}

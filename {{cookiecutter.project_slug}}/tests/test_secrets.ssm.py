@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+{% if cookiecutter.storage == 'rds' -%}
+import json
+{% endif -%}
 import os
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from flask.testing import FlaskClient
+{%- if cookiecutter.storage == 'rds' %}
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+{%- endif %}
 
-from {{ cookiecutter.package_name }}.secrets import MissingSecretError, find_secret, get_secret
+from {{ cookiecutter.package_name }}.secrets import (
+    MissingSecretError,
+{%- if cookiecutter.storage == 'rds' %}
+    database_url,
+{%- endif %}
+    find_secret,
+    get_secret,
+)
+{%- if cookiecutter.storage == 'rds' %}
+from {{ cookiecutter.package_name }}.storage.database import EngineSettings, make_engine
+{%- endif %}
 
 SLUG = "{{ cookiecutter.project_slug }}"
 
@@ -62,3 +80,41 @@ def test_missing_cursor_key_fails_listing_and_logs_its_name(
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
     assert f"/{SLUG}/{stage}/cursor-signing-key" in capsys.readouterr().out
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def test_database_credentials_come_from_the_rds_secret(stage: str) -> None:
+    assert make_url(os.environ["DATABASE_URL"]).username is None, "deployed, the URL holds no credentials"
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DATABASE_SECRET_ARN"])
+    credentials = json.loads(secret["SecretString"])
+    url = database_url()
+    assert (url.username, url.password or "") == (credentials["username"], credentials["password"])
+
+
+def test_missing_database_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(MissingSecretError, match="DATABASE_URL"):
+        database_url()
+
+
+def test_rotated_credentials_are_read_again_when_the_server_refuses_them(stage: str) -> None:
+    secret_id = os.environ["DATABASE_SECRET_ARN"]
+    secrets = boto3.client("secretsmanager")
+    current = secrets.get_secret_value(SecretId=secret_id)["SecretString"]
+    stale = json.dumps({**json.loads(current), "username": "rotated_away"})
+    engine = make_engine(EngineSettings(pool_size=1))
+    try:
+        secrets.put_secret_value(SecretId=secret_id, SecretString=stale)
+        parameters.clear_caches()
+        # Refused, read again, refused again: the error stands (and the stale value stays cached).
+        with pytest.raises(OperationalError), engine.connect():
+            pass
+        secrets.put_secret_value(SecretId=secret_id, SecretString=current)
+        # The cached credentials are refused, read again past the cache, and accepted.
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    finally:
+        secrets.put_secret_value(SecretId=secret_id, SecretString=current)
+        parameters.clear_caches()
+        engine.dispose()
+{%- endif %}

@@ -13,6 +13,9 @@ from werkzeug.exceptions import InternalServerError
 
 from . import __doc__ as description
 from .api import health, questions
+{%- if cookiecutter.frontend == 'spa' %}
+from .cors import allow_site_origins
+{%- endif %}
 from .log import logger
 from .settings import Settings
 from .storage import QuestionRepository
@@ -47,6 +50,9 @@ def create_app(
     api = Api(app, spec_kwargs={"info": {"description": description}})
     api.register_blueprint(health.blp)
     api.register_blueprint(questions.blp)
+{%- if cookiecutter.frontend == 'spa' %}
+    allow_site_origins(app)
+{%- endif %}
 
     app.before_request(_start_timer)
     app.after_request(_log_request)

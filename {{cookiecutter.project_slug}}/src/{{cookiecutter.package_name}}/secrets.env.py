@@ -3,11 +3,20 @@
 A secret named ``cursor-signing-key`` is the variable ``CURSOR_SIGNING_KEY``.
 When deployed the variables are fed from ``NoEcho`` stack parameters; locally
 from ``.env`` (never committed; ``.env.example`` lists them).
+{%- if cookiecutter.storage == 'rds' %} The database's
+credentials are part of ``DATABASE_URL``.
+{%- endif %}
 """
 
 from __future__ import annotations
 
 import os
+{%- if cookiecutter.storage == 'rds' %}
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+{%- endif %}
 
 
 class MissingSecretError(RuntimeError):
@@ -29,3 +38,16 @@ def get_secret(name: str) -> str:
     if value is None:
         raise MissingSecretError(f"environment variable {variable_name(name)} is not set")
     return value
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def database_url(*, refresh: bool = False) -> URL:
+    """The database with its credentials: ``DATABASE_URL``, a SQLAlchemy URL.
+
+    ``refresh`` asks past any cache; the environment has none, it is read each time.
+    """
+    # Imported here: SQLAlchemy is not needed to answer /health.
+    from sqlalchemy.engine import make_url
+
+    return make_url(get_secret("database-url"))
+{%- endif %}

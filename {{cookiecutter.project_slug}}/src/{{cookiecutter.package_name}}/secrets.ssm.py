@@ -6,11 +6,23 @@ A secret named ``cursor-signing-key`` is the parameter
 Parameters fetches a value on first use and caches it in the container for
 ``POWERTOOLS_PARAMETERS_MAX_AGE`` seconds, so a rotated value is picked up
 without a deploy.
+{%- if cookiecutter.storage == 'rds' %}
+
+The database's credentials are the exception: RDS keeps the master user's
+name and password in a Secrets Manager secret of its own, and rotates the
+password (see ``database_url``).
+{%- endif %}
 """
 
 from __future__ import annotations
 
 import os
+{%- if cookiecutter.storage == 'rds' %}
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+{%- endif %}
 
 
 class MissingSecretError(RuntimeError):
@@ -47,6 +59,32 @@ def get_secret(name: str) -> str:
             f"SSM parameter {parameter_name(name)} does not exist: create it as a SecureString"
         )
     return value
+
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def database_url(*, refresh: bool = False) -> URL:
+    """The database with its credentials.
+
+    ``DATABASE_URL`` names the database. Deployed it carries no credentials:
+    ``DATABASE_SECRET_ARN`` names the secret where RDS keeps them (JSON with
+    ``username`` and ``password``), which Powertools Parameters reads and caches
+    like the other secrets; ``refresh`` reads it anew, as after a rotation.
+    Without ``DATABASE_SECRET_ARN`` (a local database) the URL is used as it is.
+    """
+    # Imported here: neither is needed to answer /health.
+    from aws_lambda_powertools.utilities import parameters
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise MissingSecretError("DATABASE_URL is not set: it names this stage's database")
+    secret_id = os.environ.get("DATABASE_SECRET_ARN")
+    if not secret_id:
+        return make_url(url)
+    credentials = parameters.get_secret(secret_id, transform="json", force_fetch=refresh)
+    return make_url(url).set(username=credentials["username"], password=credentials["password"])
+{%- endif %}
 
 
 def _is_parameter_not_found(exc: BaseException) -> bool:

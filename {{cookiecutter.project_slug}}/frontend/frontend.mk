@@ -1,0 +1,66 @@
+# The single-page app in frontend/: Vite, Preact and TypeScript. Included by
+# the Makefile, whose install, lint, test, deploy, delete and clean also do the
+# app's part through the prerequisites below.
+
+FRONTEND := frontend
+NPM := npm --prefix $(FRONTEND)
+# npm rewrites this file on every install: it marks node_modules as current.
+NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f) \
+	$(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/package-lock.json
+# The stage's stack, whose outputs name the bucket, the distribution and the API.
+SITE_STACK := {{ cookiecutter.project_slug }}-$(STAGE)
+# The template defining the distribution: the browser tests route as its CloudFront function does.
+STACK_TEMPLATE := template.yaml
+
+.PHONY: frontend-install frontend-lint frontend-test frontend-build frontend-e2e frontend-audit \
+	frontend-deploy frontend-empty frontend-clean
+
+install: frontend-install
+lint: frontend-lint
+test: frontend-test
+deploy: frontend-build
+delete: frontend-empty
+clean: frontend-clean
+
+# Both servers in one terminal; Ctrl-C stops both (the trap stops the API
+# whichever way Vite ends).
+dev: $(VENV)/.installed $(NODE_MODULES)  ## Run the app on http://localhost:5173 and its API on :5000, locally
+	PYTHONPATH=src $(VENV)/bin/python -m dev.local serve & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	$(NPM) run dev
+
+frontend-install: $(NODE_MODULES)  ## Install the app's pinned packages (npm ci)
+
+$(NODE_MODULES): $(FRONTEND)/package-lock.json
+	$(NPM) ci
+
+frontend-lint: $(NODE_MODULES)  ## Type-check and lint the app
+	$(NPM) run typecheck
+	$(NPM) run lint
+
+frontend-test: $(NODE_MODULES)  ## Run the app's unit tests (Vitest)
+	$(NPM) test
+
+frontend-build: $(FRONTEND)/dist/index.html  ## Build the app into frontend/dist; print its initial JS size
+
+$(FRONTEND)/dist/index.html: $(NODE_MODULES) $(FRONTEND_SOURCES)
+	$(NPM) run build
+	$(NPM) run size
+
+# Needs Chromium or Chrome (CHROME_PATH=/path/to/chrome when it is not in /usr/bin).
+frontend-e2e: frontend-build $(VENV)/.installed  ## Browser tests: the built app and the local API in headless Chromium
+	API_PYTHON=$(abspath $(VENV))/bin/python STACK_TEMPLATE=$(abspath $(STACK_TEMPLATE)) $(NPM) run test:e2e
+
+frontend-audit: $(NODE_MODULES)  ## Report known high or critical vulnerabilities in the app's runtime packages
+	$(NPM) audit --omit=dev --audit-level=high
+
+frontend-deploy: frontend-build | $(VENV)/.installed  ## Upload the app to STAGE, write its config.json, invalidate CloudFront
+	$(VENV)/bin/python -m frontend.deploy publish --stack-name $(SITE_STACK) --region $(REGION)
+
+# CloudFormation deletes only an empty bucket.
+frontend-empty: | $(VENV)/.installed
+	$(VENV)/bin/python -m frontend.deploy empty --stack-name $(SITE_STACK) --region $(REGION)
+
+frontend-clean:
+	rm -rf $(FRONTEND)/dist

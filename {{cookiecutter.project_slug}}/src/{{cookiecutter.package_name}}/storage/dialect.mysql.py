@@ -1,0 +1,41 @@
+"""MySQL through PyMySQL: what the rest of the SQL store leaves to the database engine.
+
+PyMySQL is pure Python: nothing in the artifact has to match Lambda's
+platform for the driver. Amazon RDS for MySQL is the target; MariaDB speaks
+the same protocol and SQL for everything here (the tests run on either).
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import mysql
+
+# DATETIME without a precision drops the microseconds; (6) keeps them. MySQL has
+# no column type that keeps an offset, so times are stored as UTC wall-clock values.
+TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+# Refused logins: a wrong password or an unknown user (ER_ACCESS_DENIED_ERROR), and
+# MariaDB's refusal of a user without a password (ER_ACCESS_DENIED_NO_PASSWORD_ERROR).
+ACCESS_DENIED = frozenset({1045, 1698})
+
+
+def tls_connect_args(mode: str, ca_file: str | None) -> dict[str, Any]:
+    """PyMySQL's ``ssl`` option for ``require`` (encrypt, trust any certificate) or ``verify-full``.
+
+    With an ``ssl`` context PyMySQL refuses a server that does not offer TLS
+    instead of falling back to plain text. ``verify-full`` checks the
+    certificate chain against ``ca_file`` and the host name against the certificate.
+    """
+    context = ssl.create_default_context(cafile=ca_file)
+    if mode == "require":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return {"ssl": context}
+
+
+def credentials_rejected(error: Exception) -> bool:
+    """Whether the server refused the user name or password (not an unreachable server)."""
+    return bool(error.args) and error.args[0] in ACCESS_DENIED

@@ -1,0 +1,125 @@
+"""The migrations: they match the tables the code uses, go down and up again, and run from
+Lambda (migrate.py) and from ``make migrate`` (dev/migrate.py), never through the API."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+from sqlalchemy.engine import Engine
+
+from dev import migrate as make_migrate
+from dev.local_store import migrate
+from {{ cookiecutter.package_name }} import migrate as migration_function
+from {{ cookiecutter.package_name }}.storage.factory import container_engine
+from {{ cookiecutter.package_name }}.storage.tables import metadata
+
+from .events import FakeLambdaContext
+
+PROJECT = Path(__file__).resolve().parent.parent
+TABLES = {"questions", "answers"}
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) & TABLES
+
+
+def differences(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
+    url = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    engine = create_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+def test_migrated_schema_is_the_one_the_code_uses(stage: str) -> None:
+    assert differences(container_engine()) == []
+
+
+def test_migrations_go_down_and_up_again(stage: str) -> None:
+    engine = container_engine()
+    head = migration_function.handler({"command": "current"}, FakeLambdaContext())["after"]
+    try:
+        down = migration_function.handler({"command": "downgrade", "revision": "base"}, FakeLambdaContext())
+        assert (down["before"], down["after"]) == (head, [])
+        assert tables(engine) == set()
+    finally:
+        up = migration_function.handler({}, FakeLambdaContext())
+    assert (up["command"], up["before"], up["after"]) == ("upgrade", [], head)
+    assert tables(engine) == TABLES
+    assert differences(engine) == []
+
+
+def test_sqlite_is_migrated_by_the_same_migrations(sqlite: tuple[str, Engine]) -> None:
+    url, engine = sqlite
+    migrate(url)
+    assert tables(engine) == TABLES
+    assert differences(engine) == []
+    migrate(url, "base", downgrade=True)
+    assert tables(engine) == set()
+
+
+def test_migration_function_refuses_unknown_and_unbounded_commands(stage: str) -> None:
+    with pytest.raises(ValueError, match="not one of"):
+        migration_function.handler({"command": "stamp"}, FakeLambdaContext())
+    with pytest.raises(ValueError, match="needs a revision"):
+        migration_function.handler({"command": "downgrade"}, FakeLambdaContext())
+
+
+def test_alembic_prints_the_sql_for_review(stage: str) -> None:
+    """``alembic upgrade head --sql``: the DDL, for review, without a connection."""
+    output = io.StringIO()
+    config = Config(str(PROJECT / "alembic.ini"), output_buffer=output)
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head", sql=True)
+    assert "CREATE TABLE questions" in output.getvalue()
+    assert "CREATE INDEX ix_questions_created_at_id" in output.getvalue()
+
+
+class FakeLambda:
+    """boto3's CloudFormation and Lambda clients, as far as ``make migrate STAGE=...`` uses them."""
+
+    def __init__(self, function_error: str | None = None) -> None:
+        self.function_error = function_error
+        self.invoked: list[dict[str, Any]] = []
+
+    def __call__(self, service: str) -> FakeLambda:
+        return self
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        outputs = [{"OutputKey": "MigrateFunctionName", "OutputValue": f"{StackName}-MigrateFunction-1"}]
+        return {"Stacks": [{"Outputs": outputs}]}
+
+    def invoke(self, **call: Any) -> dict[str, Any]:
+        self.invoked.append(call)
+        payload = {"errorMessage": "boom"} if self.function_error else {"command": "upgrade"}
+        response: dict[str, Any] = {"Payload": io.BytesIO(json.dumps(payload).encode()), "LogResult": ""}
+        if self.function_error:
+            response["FunctionError"] = self.function_error
+        return response
+
+
+def test_make_migrate_invokes_the_stages_migration_function_once() -> None:
+    fake = FakeLambda()
+    assert make_migrate.migrate_stage("dev", {"command": "upgrade"}, fake) == 0
+    stack = "{{ cookiecutter.project_slug }}-dev"
+    assert [call["FunctionName"] for call in fake.invoked] == [f"{stack}-MigrateFunction-1"]
+    assert json.loads(fake.invoked[0]["Payload"]) == {"command": "upgrade"}
+
+
+def test_make_migrate_fails_when_the_migration_fails() -> None:
+    assert make_migrate.migrate_stage("dev", {"command": "upgrade"}, FakeLambda("Unhandled")) == 1

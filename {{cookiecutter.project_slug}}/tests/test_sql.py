@@ -1,0 +1,181 @@
+"""What only the SQL store promises: keyset pages, one-statement answers, exact UTC timestamps.
+
+The API tests (test_api.py, test_handler.py) run against this store as well;
+these look at the SQL it sends, on the test server and on SQLite (``make dev``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+
+from dev.local_store import migrate
+from {{ cookiecutter.package_name }}.storage import QuestionNotFoundError
+from {{ cookiecutter.package_name }}.storage.factory import container_engine
+from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
+from {{ cookiecutter.package_name }}.storage.tables import answers, questions
+
+
+class Statements(list[str]):
+    """The SQL an engine sends (upper case, one line each) and its commits, while the block runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.commits = 0
+
+    def _statement(self, connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.append(" ".join(statement.split()).upper())
+
+    def _commit(self, connection: Any) -> None:
+        self.commits += 1
+
+    def __enter__(self) -> Statements:
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)
+
+
+def last_statement(repository: SqlQuestionRepository, call: Callable[[], object]) -> tuple[str, Any]:
+    """The last statement ``call`` sent through the repository's engine, with its parameters."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(connection: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(repository.engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(repository.engine, "before_cursor_execute", record)
+    return sent[-1]
+
+
+@pytest.fixture
+def repository(stage: str) -> SqlQuestionRepository:
+    return SqlQuestionRepository(container_engine())
+
+
+@pytest.fixture
+def sqlite_repository(tmp_path: Path) -> Iterator[SqlQuestionRepository]:
+    """The store on a migrated SQLite file, as `make dev` runs it without a server."""
+    url = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    migrate(url)
+    engine = create_engine(url)
+    yield SqlQuestionRepository(engine)
+    engine.dispose()
+
+
+def test_pages_start_after_the_last_row_and_never_skip_rows(repository: SqlQuestionRepository) -> None:
+    for n in range(7):
+        repository.add_question(f"question {n}")
+    with Statements(repository.engine) as sent:
+        first = repository.list_questions(limit=3, after=None)
+        second = repository.list_questions(limit=3, after=first.next_position)
+        last = repository.list_questions(limit=3, after=second.next_position)
+    listed = [question.text for question in first.items + second.items + last.items]
+    assert listed == [f"question {n}" for n in range(6, -1, -1)]
+    assert last.next_position is None
+    end_of_first = first.items[-1]
+    assert first.next_position == {"created_at": end_of_first.created_at.isoformat(), "id": end_of_first.id}
+    selects = [sql for sql in sent if sql.startswith("SELECT")]
+    assert len(selects) == 3, sent
+    assert all("OFFSET" not in sql and "LIMIT" in sql for sql in selects), selects
+    assert all("ORDER BY QUESTIONS.CREATED_AT DESC, QUESTIONS.ID DESC" in sql for sql in selects), selects
+    assert "WHERE" not in selects[0], selects
+    assert "QUESTIONS.CREATED_AT <=" in selects[1], selects
+
+
+def test_questions_asked_in_the_same_microsecond_keep_their_order(repository: SqlQuestionRepository) -> None:
+    same = repository.add_question("first").created_at
+    with repository.engine.begin() as connection:
+        for n in range(4):
+            connection.execute(
+                questions.insert().values(id=f"tie-{n}", text=f"tie {n}", created_at=same, answer_count=0)
+            )
+    seen: list[str] = []
+    position = None
+    while True:
+        page = repository.list_questions(limit=2, after=position)
+        seen += [question.id for question in page.items]
+        position = page.next_position
+        if position is None:
+            break
+    assert len(seen) == len(set(seen)) == 5
+
+
+def test_answer_is_one_update_and_one_insert_in_one_transaction(repository: SqlQuestionRepository) -> None:
+    question = repository.add_question("atomic?")
+    with Statements(repository.engine) as sent:
+        repository.add_answer(question.id, "yes")
+    assert [sql.split()[0] for sql in sent] == ["UPDATE", "INSERT"], sent
+    # The count is raised by the database, under the row's lock, not read and written back.
+    assert "SET ANSWER_COUNT=(QUESTIONS.ANSWER_COUNT +" in sent[0], sent
+    assert sent.commits == 1
+    assert repository.get_question(question.id).answer_count == 1
+
+
+def test_answer_to_a_missing_question_writes_nothing(repository: SqlQuestionRepository) -> None:
+    with pytest.raises(QuestionNotFoundError):
+        repository.add_answer("missing", "orphan?")
+    with repository.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(answers)).scalar_one() == 0
+
+
+def test_timestamps_round_trip_exactly_in_utc(repository: SqlQuestionRepository) -> None:
+    question = repository.add_question("when?")
+    answer = repository.add_answer(question.id, "now")
+    read = repository.get_question(question.id)
+    assert read.created_at == question.created_at
+    assert read.created_at.microsecond == question.created_at.microsecond
+    assert read.created_at.utcoffset() == timedelta(0)
+    assert read.answers[0].created_at == answer.created_at
+    assert read.created_at.tzinfo is UTC
+
+
+def test_naive_timestamps_are_refused(repository: SqlQuestionRepository) -> None:
+    naive = repository.add_question("aware?").created_at.replace(tzinfo=None)
+    with pytest.raises(Exception, match="no time zone"), repository.engine.begin() as connection:
+        connection.execute(questions.insert().values(id="na", text="naive", created_at=naive, answer_count=0))
+
+
+def test_question_with_many_answers_is_read_and_deleted_whole(repository: SqlQuestionRepository) -> None:
+    question = repository.add_question("popular")
+    for n in range(60):
+        repository.add_answer(question.id, f"answer {n:02}")
+    read = repository.get_question(question.id)
+    assert read.answer_count == 60
+    assert [answer.text for answer in read.answers] == [f"answer {n:02}" for n in range(60)]
+    repository.delete_question(question.id)
+    with pytest.raises(QuestionNotFoundError):
+        repository.get_question(question.id)
+    with pytest.raises(QuestionNotFoundError):
+        repository.delete_question(question.id)
+
+
+def test_the_same_store_works_on_sqlite(sqlite_repository: SqlQuestionRepository) -> None:
+    asked = [sqlite_repository.add_question(f"question {n}") for n in range(3)]
+    answer = sqlite_repository.add_answer(asked[0].id, "on SQLite")
+    page = sqlite_repository.list_questions(limit=2, after=None)
+    assert [q.id for q in page.items] == [asked[2].id, asked[1].id]
+    rest = sqlite_repository.list_questions(limit=2, after=page.next_position)
+    assert [q.id for q in rest.items] == [asked[0].id]
+    read = sqlite_repository.get_question(asked[0].id)
+    assert read.answer_count == 1
+    assert read.created_at == asked[0].created_at
+    assert read.answers[0].created_at == answer.created_at
+    with pytest.raises(QuestionNotFoundError):
+        sqlite_repository.add_answer("missing", "orphan?")
+    sqlite_repository.delete_question(asked[0].id)
+    with pytest.raises(QuestionNotFoundError):
+        sqlite_repository.get_question(asked[0].id)
