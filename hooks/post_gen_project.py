@@ -23,7 +23,40 @@ from pathlib import Path
 
 OWNED_PATHS: dict[str, dict[str, list[str]]] = {
     "deployment": {
-        "sam": ["template.yaml", "samconfig.toml"],
+        "sam": [
+            "template.yaml",
+            "samconfig.toml",
+            "deploy.sam.mk",
+            "sam.mk",
+            "src/{pkg}/handler.py",
+            "src/{pkg}/apigateway.py",
+            "tests/test_handler.py",
+        ],
+        "zappa": [
+            "deploy.zappa.mk",
+            "zappa_settings.json",
+            "infra",
+            "src/{pkg}/wsgi.py",
+            "dev/zappa_package.py",
+            "dev/zappa_stage.py",
+            "tests/zappa_handler.py",
+            "tests/test_zappa_handler.py",
+            "tests/test_zappa_stage.py",
+        ],
+        "codestar": [
+            "deploy.codestar.mk",
+            "sam.mk",
+            "src/{pkg}/handler.py",
+            "src/{pkg}/apigateway.py",
+            "tests/test_handler.py",
+            "template.yml",
+            "buildspec.yml",
+            "template-configuration.dev.json",
+            "template-configuration.prod.json",
+            "pipeline",
+            "dev/template_configuration.py",
+            "tests/test_template_configuration.py",
+        ],
     },
     "storage": {
         "dynamodb": [

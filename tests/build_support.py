@@ -37,7 +37,16 @@ from typing import IO, Any
 
 import yaml
 
-from tests.combinations import COMBINATIONS, VARIANT_OPTIONS, Combination, combination_name, load_options
+from tests.build_codestar import build_with_codestar
+from tests.build_zappa import build_with_zappa
+from tests.combinations import (
+    COMBINATIONS,
+    SELECTED,
+    VARIANT_OPTIONS,
+    Combination,
+    combination_name,
+    load_options,
+)
 from tests.support import (
     ProjectEnv,
     Result,
@@ -83,6 +92,8 @@ def build_combinations() -> list[Combination]:
     is built with each backend and engine; the full grid per store adds each
     pair on each platform, for the store's native wheels.
     """
+    if SELECTED is not None:  # a run narrowed to one combination (make validate) builds that one
+        return [SELECTED]
     options = load_options()
     variants = {option: options[option] for option in VARIANT_OPTIONS}
     stores: set[tuple[str, ...]] = set()
@@ -233,8 +244,9 @@ class Artifact:
 
     @property
     def package(self) -> str:
-        """The app's package directory name, from the handler path."""
-        return self.handler.split(".")[0]
+        """The app's package directory name: the one package under the project's src/."""
+        (package,) = (path.name for path in (self.project / "src").iterdir() if path.is_dir())
+        return package
 
     def zipped_size(self) -> int:
         """Bytes of the zip ``sam package`` uploads (deflated, as SAM zips)."""
@@ -287,7 +299,11 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
     )
 
 
-BUILDERS: dict[str, Callable[[Combination, Path], Artifact]] = {"sam": build_with_sam}
+BUILDERS: dict[str, Callable[[Combination, Path], Artifact]] = {
+    "sam": build_with_sam,
+    "zappa": build_with_zappa,
+    "codestar": build_with_codestar,
+}
 
 
 class BuildCache:

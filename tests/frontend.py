@@ -173,9 +173,9 @@ class FrontendChecks:
 
 
 def stack_template(frontend: Path) -> str:
-    """The template the Makefile hands the browser tests (``STACK_TEMPLATE`` in frontend.mk)."""
-    makefile = (frontend / "frontend.mk").read_text(encoding="utf-8")
+    """The template frontend.mk hands the browser tests: ``STACK_TEMPLATE`` of the project's Makefile."""
+    makefile = (frontend.parent / "Makefile").read_text(encoding="utf-8")
     found = re.search(r"^STACK_TEMPLATE := (\S+)$", makefile, re.MULTILINE)
     if not found:
-        pytest.fail("frontend/frontend.mk sets no STACK_TEMPLATE", pytrace=False)
+        pytest.fail("the project's Makefile sets no STACK_TEMPLATE", pytrace=False)
     return found.group(1)

@@ -66,7 +66,10 @@ GENERIC_VALUES = frozenset({"none", "env"})
 
 # Words a chosen value uses although they name another value:
 # (option, chosen value) -> words.
-SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {}
+SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {
+    # codestar builds and packages with the SAM CLI, whose build writes .aws-sam/build/template.yaml.
+    ("deployment", "codestar"): frozenset({"sam", "template.yaml"}),
+}
 
 # Files that record every choice by design (the recorded answers for cruft).
 RECORDS = frozenset({".cookiecutter.json"})
@@ -255,3 +258,11 @@ def default_answers() -> dict[str, str]:
     context = generate_context(context_file=str(COOKIECUTTER_JSON))
     answers = prompt_for_config(context, no_input=True)
     return {key: str(value) for key, value in answers.items() if not key.startswith("_")}
+
+
+def recorded_answers() -> dict[str, object]:
+    """What cookiecutter records for ``--no-input`` (a replay file): every key, rendered private ones too."""
+    from cookiecutter.generate import generate_context
+    from cookiecutter.prompt import prompt_for_config
+
+    return dict(prompt_for_config(generate_context(context_file=str(COOKIECUTTER_JSON)), no_input=True))

@@ -490,7 +490,8 @@ def test_unlisted_choice_in_a_replay_stops_generation(
 ) -> None:
     """A replay (or an old project's answers) skips cookiecutter's own choice check; the hook catches it."""
     replay = tmp_path / "answers.json"
-    answers = {**options.default_answers(), "secrets": "vault"}
+    # A replay file holds every key, the rendered private ones (__stack_template) too.
+    answers = {**options.recorded_answers(), "secrets": "vault"}
     replay.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")
     with pytest.raises(FailedHookException):
         generate(tmp_path, replay=str(replay))

@@ -1,4 +1,4 @@
-"""``sam local invoke`` without Docker: one event through the built artifact's handler.
+"""{% if cookiecutter.deployment == 'zappa' %}A Lambda invoke, locally{% else %}``sam local invoke`` without Docker{% endif %}: one event through the built artifact's handler.
 
 ``python -m dev.invoke events/http-api-v2-health.json`` (what ``make invoke``
 runs) builds what is missing, uses the local stand-ins of ``make dev`` (see
@@ -28,6 +28,23 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
+{%- if cookiecutter.deployment == 'zappa' %}
+# The package `make build` (zappa package) made, unpacked; Zappa's handler is at its root.
+ARTIFACT = PROJECT / ".zappa" / "package"
+RUNTIME_SDK = PROJECT / ".zappa" / "runtime-sdk"
+# What `make` builds when it is missing, and the file that shows it is there.
+BUILD_MARKERS = {
+    "build": ARTIFACT / "handler.pyc",
+    "runtime-sdk": RUNTIME_SDK / ".installed",
+}
+
+# The function as zappa_settings.json defines it.
+HANDLER = "handler.lambda_handler"
+FUNCTION_NAME = "{{ cookiecutter.project_slug }}-api-local"
+REGION = "{{ cookiecutter.aws_region }}"
+MEMORY_MB = 512
+TIMEOUT_SECONDS = {% if cookiecutter.storage == 'rds' %}900{% else %}10{% endif %}
+{%- else %}
 ARTIFACT = PROJECT / ".aws-sam" / "build" / "ApiFunction"
 RUNTIME_SDK = PROJECT / ".aws-sam" / "runtime-sdk"
 # What `make` builds when it is missing, and the file that shows it is there.
@@ -36,12 +53,13 @@ BUILD_MARKERS = {
     "runtime-sdk": RUNTIME_SDK / ".installed",
 }
 
-# The function as template.yaml defines it.
+# The function as {{ cookiecutter.__stack_template }} defines it.
 HANDLER = "{{ cookiecutter.package_name }}.handler.handler"
 FUNCTION_NAME = "{{ cookiecutter.project_slug }}-local-ApiFunction"
 REGION = "{{ cookiecutter.aws_region }}"
 MEMORY_MB = 512
 TIMEOUT_SECONDS = 10
+{%- endif %}
 # Lambda gives a function's init (its imports) 10 s of its own before the handler's timeout starts.
 INIT_TIMEOUT_SECONDS = 10
 IN_RUNTIME = "--in-runtime"

@@ -1,4 +1,4 @@
-"""The local DynamoDB table: created in the emulator from template.yaml's definition.
+"""The local DynamoDB table: created in the emulator from {{ cookiecutter.__stack_template }}'s definition.
 
 Reading the key schema and indexes from the deployed template keeps local
 runs and tests on exactly the table the stack creates.
@@ -14,7 +14,7 @@ import yaml
 
 from . import local_aws
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parent.parent / "{{ cookiecutter.__stack_template }}"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 # Properties that describe the table's shape; the rest (billing, backups,
 # encryption, tags) has no meaning in the emulator.

@@ -5,7 +5,7 @@
     python -m dev.migrate --stage dev --downgrade -1
 
 A stage's database is in private subnets, out of this machine's reach: its
-migration function (``MigrateFunction`` in template.yaml, ``migrate.py`` in
+migration function (``MigrateFunction`` in {{ cookiecutter.__stack_template }}, ``migrate.py`` in
 the app) runs the migrations inside the VPC. It is invoked directly with
 your AWS credentials, once and without retries, and waited for as long as
 it may run; a failed migration fails this command.
@@ -28,7 +28,7 @@ from .local_store import dev_database_url, migrate
 STACK_PREFIX = "{{ cookiecutter.project_slug }}"
 REGION = "{{ cookiecutter.aws_region }}"
 FUNCTION_OUTPUT = "MigrateFunctionName"
-# The migration function's timeout (template.yaml), plus time for the call itself.
+# The migration function's timeout ({{ cookiecutter.__stack_template }}), plus time for the call itself.
 FUNCTION_TIMEOUT_SECONDS = 900
 CLIENT_CONFIG = Config(
     region_name=REGION,

@@ -1,6 +1,6 @@
 """Publish the built app (frontend/dist) on its stage's bucket and CloudFront.
 
-``make deploy`` runs ``python -m frontend.deploy publish`` after ``sam deploy``:
+``make deploy`` runs ``python -m frontend.deploy publish`` after the stack's deploy:
 it reads the stack's outputs, uploads the files with the cache headers the
 distribution is designed around, writes the runtime configuration
 (``config.json``: this stage's API URL, so one build serves every stage) and

@@ -8,10 +8,6 @@ NPM := npm --prefix $(FRONTEND)
 NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
 FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f) \
 	$(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/package-lock.json
-# The stage's stack, whose outputs name the bucket, the distribution and the API.
-SITE_STACK := {{ cookiecutter.project_slug }}-$(STAGE)
-# The template defining the distribution: the browser tests route as its CloudFront function does.
-STACK_TEMPLATE := template.yaml
 
 .PHONY: frontend-install frontend-lint frontend-test frontend-build frontend-e2e frontend-audit \
 	frontend-deploy frontend-empty frontend-clean
@@ -19,7 +15,13 @@ STACK_TEMPLATE := template.yaml
 install: frontend-install
 lint: frontend-lint
 test: frontend-test
+{%- if cookiecutter.deployment == 'codestar' %}
+# The pipeline builds and publishes the app (post-deploy); `make deploy` only starts it.
+post-deploy: frontend-build
+{%- else %}
+# A broken build stops the deploy before the stack changes.
 deploy: frontend-build
+{%- endif %}
 delete: frontend-empty
 clean: frontend-clean
 
@@ -49,6 +51,7 @@ $(FRONTEND)/dist/index.html: $(NODE_MODULES) $(FRONTEND_SOURCES)
 	$(NPM) run size
 
 # Needs Chromium or Chrome (CHROME_PATH=/path/to/chrome when it is not in /usr/bin).
+# STACK_TEMPLATE defines the distribution: the browser tests route as its CloudFront function does.
 frontend-e2e: frontend-build $(VENV)/.installed  ## Browser tests: the built app and the local API in headless Chromium
 	API_PYTHON=$(abspath $(VENV))/bin/python STACK_TEMPLATE=$(abspath $(STACK_TEMPLATE)) $(NPM) run test:e2e
 
@@ -56,11 +59,11 @@ frontend-audit: $(NODE_MODULES)  ## Report known high or critical vulnerabilitie
 	$(NPM) audit --omit=dev --audit-level=high
 
 frontend-deploy: frontend-build | $(VENV)/.installed  ## Upload the app to STAGE, write its config.json, invalidate CloudFront
-	$(VENV)/bin/python -m frontend.deploy publish --stack-name $(SITE_STACK) --region $(REGION)
+	$(VENV)/bin/python -m frontend.deploy publish --stack-name $(STACK) --region $(REGION)
 
 # CloudFormation deletes only an empty bucket.
 frontend-empty: | $(VENV)/.installed
-	$(VENV)/bin/python -m frontend.deploy empty --stack-name $(SITE_STACK) --region $(REGION)
+	$(VENV)/bin/python -m frontend.deploy empty --stack-name $(STACK) --region $(REGION)
 
 frontend-clean:
 	rm -rf $(FRONTEND)/dist

@@ -13,10 +13,15 @@ from flask.testing import FlaskClient
 
 from dev import local
 from {{ cookiecutter.package_name }}.app import create_app
+{%- if cookiecutter.deployment != 'zappa' %}
 from {{ cookiecutter.package_name }}.handler import make_handler
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .events import FakeLambdaContext
+{%- if cookiecutter.deployment == 'zappa' %}
+from .zappa_handler import make_handler
+{%- endif %}
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -51,7 +51,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def stack(aws: None) -> Stack:
-    """A stack with the outputs `sam deploy` gives: its bucket, a distribution and the API's URL."""
+    """A deployed stack with its outputs: its bucket, a distribution and the API's URL."""
     name = f"site-{uuid.uuid4().hex[:12]}"
     cloudfront = local_aws.client("cloudfront")
     # The emulator's CloudFormation makes buckets but not distributions: this one is made directly.

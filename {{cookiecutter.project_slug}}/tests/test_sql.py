@@ -1,6 +1,6 @@
 """What only the SQL store promises: keyset pages, one-statement answers, exact UTC timestamps.
 
-The API tests (test_api.py, test_handler.py) run against this store as well;
+The API and handler tests run against this store as well;
 these look at the SQL it sends, on the test server and on SQLite (``make dev``).
 """
 

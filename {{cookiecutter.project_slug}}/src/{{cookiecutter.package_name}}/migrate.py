@@ -72,3 +72,17 @@ def alembic_config(connection: Connection) -> Config:
 
 def revisions(connection: Connection) -> list[str]:
     return sorted(MigrationContext.configure(connection).get_current_heads())
+{%- if cookiecutter.deployment == 'zappa' %}
+
+
+def zappa_invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The migrations through Zappa: ``make migrate STAGE=...`` runs ``zappa invoke <stage>
+    {{ cookiecutter.package_name }}.migrate.zappa_invoke``.
+
+    Zappa's event names this function under ``command``; what to do comes in
+    ``--payload``, with ``migration`` for the ``command`` of ``handler``:
+    ``{"migration": "downgrade", "revision": "-1"}``.
+    """
+    request = {key: value for key, value in event.items() if key not in ("command", "migration")}
+    return handler({**request, "command": event.get("migration", "upgrade")}, context)
+{%- endif %}

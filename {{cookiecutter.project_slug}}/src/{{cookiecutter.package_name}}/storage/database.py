@@ -1,6 +1,6 @@
 """The database engine: created once per container, sized for Lambda, TLS to the database.
 
-Configured by environment variables (``template.yaml`` sets them per stage):
+Configured by environment variables (``{{ cookiecutter.__stack_template }}`` sets them per stage):
 
 ``DATABASE_URL``
     The database, as a SQLAlchemy URL; where its user and password come from

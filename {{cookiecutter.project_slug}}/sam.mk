@@ -1,0 +1,64 @@
+# The SAM CLI and the artifact `sam build` makes of TEMPLATE (set by deploy.mk):
+# build, invoke and logs. Included by deploy.mk.
+
+# SAM CLI pins its own versions of boto3, click, jsonschema...: it gets a
+# virtualenv of its own so it never dictates the app's dependencies.
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+SAM ?= $(SAM_VENV)/bin/sam
+BUILD_DIR := .aws-sam/build
+# boto3 as the Lambda runtime provides it, for `make invoke` (never packed).
+RUNTIME_SDK := .aws-sam/runtime-sdk
+SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
+EVENT ?= events/http-api-v2-health.json
+
+.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction {% endif %}invoke runtime-sdk logs sam-clean
+
+install: $(SAM_VENV)/bin/sam
+lint: sam-validate
+clean: sam-clean
+
+sam-validate: | $(SAM)
+	$(SAM) validate --lint --template $(TEMPLATE)
+
+build: $(BUILD_DIR)/template.yaml  ## Build the Lambda artifact (sam build) if sources changed
+
+$(BUILD_DIR)/template.yaml: $(TEMPLATE) requirements.txt Makefile sam.mk $(SOURCES) | $(SAM) $(BUILD_PYTHON)
+	$(SAM) build --template $(TEMPLATE)
+
+# Run by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
+{%- if cookiecutter.storage == 'rds' %}
+# The migration function has the same code and another handler; SAM builds each
+# function of a Makefile on its own, so the recipe runs once for each.
+build-ApiFunction build-MigrateFunction:
+{%- else %}
+build-ApiFunction:
+{%- endif %}
+	$(call pack-dependencies,$(ARTIFACTS_DIR))
+	$(call pack-app,$(ARTIFACTS_DIR))
+
+invoke: $(BUILD_DIR)/template.yaml runtime-sdk | $(VENV)/.installed  ## Run EVENT=events/....json through the built handler
+	PYTHONPATH=src $(VENV)/bin/python -m dev.invoke $(EVENT)
+
+runtime-sdk: $(RUNTIME_SDK)/.installed
+
+$(RUNTIME_SDK)/.installed: requirements-dev.txt | $(VENV)/.installed
+	rm -rf $(RUNTIME_SDK)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
+		--target $(RUNTIME_SDK) --constraint requirements-dev.txt boto3
+	touch $@
+
+logs: | $(SAM)  ## Tail STAGE's function logs
+	$(SAM) logs --stack-name $(STACK) --region $(REGION) --name ApiFunction --tail
+{%- if cookiecutter.storage == 'rds' %}
+
+# `make migrate STAGE=...`: through the stage's migration function (dev/migrate.py).
+migrate-stage = PYTHONPATH=src $(VENV)/bin/python -m dev.migrate --stage $(STAGE) $(if $(DOWNGRADE),--downgrade $(DOWNGRADE))
+{%- endif %}
+
+sam-clean:
+	rm -rf .aws-sam
+
+$(SAM_VENV)/bin/sam:
+	python$(PYTHON_VERSION) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
