@@ -1,0 +1,85 @@
+"""The build tier's builder for ``deployment=zappa``: the project's own ``make build`` (``zappa package``).
+
+Offline like the SAM builder: the dependencies come from the shared wheelhouse
+(``PIP_NO_INDEX``), Zappa from the project's cached environment (its
+requirements-dev.txt pins it), and the packing Python is the shared build
+interpreter of the runtime's version. The package is the zip Zappa wrote,
+unpacked by ``make build`` as Lambda's ``/var/task`` holds it; its handler is
+Zappa's, ``handler.lambda_handler``, so every event of the build tier goes
+through Zappa's handler and the settings module it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.combinations import Combination
+from tests.support import IDENTITY_PACKAGE, find_python, project_env, render_project, run
+
+if TYPE_CHECKING:
+    from tests.build_support import Artifact
+
+# Zappa's handler sets STAGE to the stage the package was built for, so the
+# package is built for a stage named like the build tier's local stage
+# (LocalStage(..., "build")): a stage the test adds, extending dev.
+BUILD_STAGE = "build"
+HANDLER = "handler.lambda_handler"
+
+
+def add_stage(project: Path, stage: str) -> None:
+    settings_file = project / "zappa_settings.json"
+    settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    settings[stage] = {"extends": "dev"}
+    settings_file.write_text(json.dumps(settings, indent=4), encoding="utf-8")
+
+
+def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
+    """Render the project and run its ``make build`` with the pinned Zappa, offline."""
+    # Imported here: build_support imports this module for its BUILDERS.
+    from tests.build_support import Artifact, _check, _pip_environ, build_python, runtime_sdk, wheelhouse
+
+    version = combination["python_version"]
+    project = render_project(combination, workdir)
+    add_stage(project, BUILD_STAGE)
+    python = build_python(version)
+    house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
+    sdk = runtime_sdk(project, python)
+    zappa_env = project_env(project, version)
+    started = time.perf_counter()
+    _check(
+        run(
+            [
+                "make",
+                "build",
+                f"STAGE={BUILD_STAGE}",
+                f"ZAPPA_ENV={zappa_env.path}",
+                f"BUILD_PYTHON={python}",
+            ],
+            cwd=project,
+            env=_pip_environ(house, offline=True),
+        ),
+        "make build",
+    )
+    seconds = time.perf_counter() - started
+    # Where the project's runtime-sdk target would put it, so `make invoke` finds it.
+    (project / ".zappa" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
+    code = project / ".zappa" / "package"
+    # The migrations run in the API's own function (`zappa invoke`): the same code, migrate.py's handler.
+    others = (
+        {"MigrateFunction": (code, f"{IDENTITY_PACKAGE}.migrate.handler")}
+        if combination["storage"] == "rds"
+        else {}
+    )
+    return Artifact(
+        combination=combination,
+        project=project,
+        code=code,
+        handler=HANDLER,
+        python=find_python(version),
+        runtime_sdk=sdk,
+        build_seconds=seconds,
+        others=others,
+    )
