@@ -1,0 +1,196 @@
+"""deployment=codestar: the buildspec and the pipeline stack, per codestar combination.
+
+* buildspec.yml: version 0.2, the four phases, the runtime's Python, the
+  Makefile's targets, and the artifact files the deploy action reads, which
+  exist after the build tier has run the buildspec (``tests/build_codestar.py``).
+* pipeline/pipeline.yml: a V2 pipeline whose stages run Source, Build, Deploy
+  (change set created, then executed) and, with storage=rds or frontend=spa,
+  PostDeploy; its roles name their resources, except for the actions AWS
+  authorises on every resource only (``UNSCOPED_ACTIONS``, each with its reason).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.build_codestar import BUILDSPEC, needs_docker
+from tests.build_support import BuildCache, BuildError
+from tests.combinations import COMBINATIONS, Combination
+from tests.support import RenderedProject
+from tests.test_render import load_structured
+
+CODESTAR = [combination for combination in COMBINATIONS if combination["deployment"] == "codestar"]
+ARTIFACT_FILES = ["template-export.yml", "template-configuration.json"]
+PIPELINE = "pipeline/pipeline.yml"
+
+# Actions a role may be given on Resource "*", and why: the service authorises them on no narrower resource.
+UNSCOPED_ACTIONS = {
+    "logs:DescribeLogGroups": "describe calls have no resource-level permissions",
+    "logs:DescribeResourcePolicies": "describe calls have no resource-level permissions",
+    "logs:PutResourcePolicy": "the API's access logs are a log delivery: no resource-level permissions",
+    "logs:CreateLogDelivery": "log deliveries have no resource-level permissions",
+    "logs:GetLogDelivery": "log deliveries have no resource-level permissions",
+    "logs:UpdateLogDelivery": "log deliveries have no resource-level permissions",
+    "logs:DeleteLogDelivery": "log deliveries have no resource-level permissions",
+    "logs:ListLogDeliveries": "log deliveries have no resource-level permissions",
+    "ec2:Describe*": "EC2 describe calls have no resource-level permissions",
+    "rds:Describe*": "the RDS describe calls of CloudFormation's handlers take no resource",
+}
+
+
+@pytest.fixture(params=CODESTAR, ids=lambda combination: combination.name)
+def project(
+    request: pytest.FixtureRequest, rendered: Callable[[Combination], RenderedProject]
+) -> RenderedProject:
+    combination: Combination = request.param
+    return rendered(combination)
+
+
+def buildspec(project: RenderedProject) -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((project.path / BUILDSPEC).read_text(encoding="utf-8"))
+    return spec
+
+
+def pipeline(project: RenderedProject) -> dict[str, Any]:
+    stack: dict[str, Any] = load_structured(project.path / PIPELINE)
+    return stack
+
+
+# --- buildspec.yml -------------------------------------------------------------------------------
+
+
+def test_buildspec_runs_the_makefiles_targets(project: RenderedProject) -> None:
+    spec = buildspec(project)
+    assert spec["version"] == 0.2
+    phases = spec["phases"]
+    assert list(phases) == ["install", "pre_build", "build", "post_build"]
+    assert phases["install"]["runtime-versions"]["python"] == project.answers["python_version"]
+    commands = {phase: [c for c in body["commands"] if not needs_docker(c)] for phase, body in phases.items()}
+    assert commands["install"] == ["make install"]
+    assert commands["pre_build"] == ["make lint", "make test"]
+    # The same command as a laptop's, so a failed pipeline build reproduces locally.
+    assert commands["build"] == ["make build"]
+    assert any(c.startswith("make stage-configuration") for c in commands["post_build"])
+    assert any(c.startswith("make package") for c in commands["post_build"])
+    assert spec["artifacts"]["files"] == ARTIFACT_FILES
+
+
+def test_only_the_test_database_needs_docker(project: RenderedProject) -> None:
+    docker = [
+        c for body in buildspec(project)["phases"].values() for c in body["commands"] if needs_docker(c)
+    ]
+    assert bool(docker) == (project.answers["storage"] == "rds"), docker
+
+
+def test_buildspec_names_what_the_deploy_action_reads(project: RenderedProject) -> None:
+    actions = [action for stage in stages(project) for action in stage["Actions"]]
+    create = next(a for a in actions if a["Configuration"].get("ActionMode") == "CHANGE_SET_REPLACE")
+    artifact = create["InputArtifacts"][0]["Name"]
+    assert create["Configuration"]["TemplatePath"] == f"{artifact}::{ARTIFACT_FILES[0]}"
+    assert create["Configuration"]["TemplateConfiguration"] == f"{artifact}::{ARTIFACT_FILES[1]}"
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("combination", CODESTAR[:1], ids=lambda combination: combination.name)
+def test_the_build_writes_the_artifact_files(combination: Combination, session_dir: Path) -> None:
+    try:
+        artifact = BuildCache(session_dir / "built").get(combination)
+    except BuildError as exc:
+        pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+    for name in ARTIFACT_FILES:
+        assert (artifact.project / name).is_file(), f"the buildspec's build wrote no {name}"
+    exported = load_structured(artifact.project / ARTIFACT_FILES[0])
+    uris = [
+        resource["Properties"]["CodeUri"]
+        for resource in exported["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    assert uris, "template-export.yml has no function"
+    assert all(str(uri).startswith("s3://pipeline-artifacts/") for uri in uris), uris
+    configuration = load_structured(artifact.project / ARTIFACT_FILES[1])
+    assert configuration["Parameters"]["Stage"] == "dev"
+    assert configuration["Tags"]["stage"] == "dev"
+
+
+# --- pipeline/pipeline.yml -----------------------------------------------------------------------
+
+
+def stages(project: RenderedProject) -> list[dict[str, Any]]:
+    resource = pipeline(project)["Resources"]["Pipeline"]
+    assert resource["Type"] == "AWS::CodePipeline::Pipeline"
+    found: list[dict[str, Any]] = resource["Properties"]["Stages"]
+    return found
+
+
+def test_pipeline_stages_in_order(project: RenderedProject) -> None:
+    properties = pipeline(project)["Resources"]["Pipeline"]["Properties"]
+    assert properties["PipelineType"] == "V2"
+    post_deploy = project.answers["storage"] == "rds" or project.answers["frontend"] == "spa"
+    expected = ["Source", "Build", "Deploy", *(["PostDeploy"] if post_deploy else [])]
+    assert [stage["Name"] for stage in stages(project)] == expected
+    source, build, deploy = (stage["Actions"] for stage in stages(project)[:3])
+    assert source[0]["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert build[0]["ActionTypeId"]["Provider"] == "CodeBuild"
+    modes = [(a["RunOrder"], a["Configuration"]["ActionMode"]) for a in deploy]
+    assert modes == [(1, "CHANGE_SET_REPLACE"), (2, "CHANGE_SET_EXECUTE")]
+
+
+def test_artifact_bucket_is_encrypted_tls_only_and_expires(project: RenderedProject) -> None:
+    resources = pipeline(project)["Resources"]
+    bucket = resources["ArtifactBucket"]["Properties"]
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["Status"] == "Enabled"
+    statements = resources["ArtifactBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false" for s in statements
+    )
+
+
+def role_statements(stack: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in stack["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield name, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_roles_name_their_resources(project: RenderedProject) -> None:
+    problems = []
+    for role, statement in role_statements(pipeline(project)):
+        actions = as_list(statement["Action"])
+        if any(action == "*" or action.endswith(":*") for action in actions):
+            problems.append(f"{role}: every action of a service: {actions}")
+        if "*" in as_list(statement["Resource"]):
+            unexplained = [a for a in actions if not any(fnmatch.fnmatch(a, p) for p in UNSCOPED_ACTIONS)]
+            if unexplained:
+                problems.append(f"{role}: on every resource: {unexplained}")
+    assert not problems, "\n".join(problems)
+
+
+def test_pipeline_passes_only_the_deploy_role(project: RenderedProject) -> None:
+    passes = [
+        statement
+        for role, statement in role_statements(pipeline(project))
+        if role == "PipelineRole" and "iam:PassRole" in as_list(statement["Action"])
+    ]
+    assert len(passes) == 1
+    assert passes[0]["Resource"] == {"GetAtt": "DeployRole.Arn"}
+    assert passes[0]["Condition"]["StringEquals"]["iam:PassedToService"] == "cloudformation.amazonaws.com"
+
+
+def test_the_functions_role_is_the_applications(project: RenderedProject) -> None:
+    """The Lambda role is in template.yml, where it can be edited (CodeStar's never could)."""
+    application = load_structured(project.path / "template.yml")["Resources"]
+    role = application["ApiFunction"]["Properties"]["Role"]
+    assert role == {"GetAtt": "ApiFunctionRole.Arn"}
+    assert application["ApiFunctionRole"]["Type"] == "AWS::IAM::Role"

@@ -1,0 +1,77 @@
+# Built by CodeBuild (buildspec.yml) and deployed by CodePipeline on every push
+# to the stage's branch: pipeline/pipeline.yml is that toolchain, as a stack of
+# its own. The targets here are the pipeline's steps, so a failed build is
+# reproduced with the same command on a laptop.
+
+TEMPLATE := template.yml
+CFN_TEMPLATES := template.yml pipeline/pipeline.yml
+# The toolchain of STAGE: its connection, artifact bucket, builds and pipeline.
+PIPELINE_STACK := $(STACK)-pipeline
+# Set for `make pipeline`: the GitHub repository (owner/name) and the branch that deploys STAGE.
+REPOSITORY ?=
+BRANCH ?= main
+# Where `make package` uploads the artifact (the pipeline's artifact bucket in CodeBuild).
+ARTIFACT_BUCKET ?=
+
+include sam.mk
+
+.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if cookiecutter.secrets == 'env' %} secrets{% endif %}{% if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %} post-deploy{% endif %}
+
+# The buildspec's post_build: the built template with its code in S3, and STAGE's parameters.
+package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUCKET; write template-export.yml
+	@test -n "$(ARTIFACT_BUCKET)" || { echo "ARTIFACT_BUCKET is not set: the pipeline's artifact bucket" >&2; exit 1; }
+	$(SAM) package --template-file $(BUILD_DIR)/template.yaml --s3-bucket $(ARTIFACT_BUCKET) \
+		--s3-prefix $(STACK) --region $(REGION) --output-template-file template-export.yml
+
+# template-configuration.json, which the pipeline's deploy action reads: STAGE's
+# committed parameters and tags{% if cookiecutter.secrets == 'env' %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
+stage-configuration: | $(VENV)/.installed  ## Write STAGE's template-configuration.json
+	$(VENV)/bin/python -m dev.template_configuration $(STAGE)
+
+# Needs AWS credentials that may create IAM roles. Once per stage; again after editing pipeline.yml.
+pipeline: | $(SAM)  ## Create or update STAGE's pipeline: REPOSITORY=owner/name [BRANCH=main]
+	@test -n "$(REPOSITORY)" || { echo "REPOSITORY is not set: make pipeline REPOSITORY=owner/name" >&2; exit 1; }
+	$(SAM) deploy --template-file pipeline/pipeline.yml --stack-name $(PIPELINE_STACK) --region $(REGION) \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		--parameter-overrides Stage=$(STAGE) Repository=$(REPOSITORY) Branch=$(BRANCH) \
+		--tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
+
+deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
+	aws codepipeline start-pipeline-execution --region $(REGION) --name $(PIPELINE_STACK)
+{%- if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %}
+
+# The pipeline's post-deploy action, once the stack is updated.
+post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}migrate its database{% endif %}{% if cookiecutter.storage == 'rds' and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
+{%- if cookiecutter.storage == 'rds' %}
+	$(MAKE) --no-print-directory migrate STAGE=$(STAGE)
+{%- endif %}
+{%- if cookiecutter.frontend == 'spa' %}
+	$(MAKE) --no-print-directory frontend-deploy STAGE=$(STAGE)
+{%- endif %}
+{%- endif %}
+{%- if cookiecutter.secrets == 'env' %}
+
+# Needs the AWS CLI. The pipeline's build reads the stage's secrets from this
+# Secrets Manager secret; they never enter the repository.
+secrets:  ## Store STAGE's secrets (.env or the environment) in Secrets Manager for its pipeline
+	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
+	: "$${CURSOR_SIGNING_KEY:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
+{%- if cookiecutter.storage == 'rds' %}
+	: "$${DATABASE_PASSWORD:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
+{%- endif %}
+	value="$$($(VENV)/bin/python -c 'import json, os; print(json.dumps({key: os.environ.get(key, "") for key in \
+		("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if cookiecutter.storage == 'rds' %}, "DATABASE_PASSWORD"{% endif %})}))')"; \
+	if aws secretsmanager describe-secret --region $(REGION) --secret-id $(STACK)/stack-parameters >/dev/null 2>&1; then \
+		aws secretsmanager put-secret-value --region $(REGION) --secret-id $(STACK)/stack-parameters \
+			--secret-string "$$value" >/dev/null && echo "$(STACK)/stack-parameters updated"; \
+	else \
+		aws secretsmanager create-secret --region $(REGION) --name $(STACK)/stack-parameters \
+			--secret-string "$$value" >/dev/null && echo "$(STACK)/stack-parameters created"; \
+	fi
+{%- endif %}
+
+delete: | $(SAM)  ## Delete STAGE's application stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+	$(SAM) delete --stack-name $(STACK) --region $(REGION) --no-prompts
+
+pipeline-delete: | $(SAM)  ## Delete STAGE's pipeline stack (empty its artifact bucket first)
+	$(SAM) delete --stack-name $(PIPELINE_STACK) --region $(REGION) --no-prompts
