@@ -24,8 +24,10 @@ UV_RUN := uv run --frozen
 LINT_PATHS := hooks tests bench
 # A tier's deselection, for the targets below.
 FAST := not install and not build
+# The tiers whose tests take combinations: what `make validate` runs for one.
+VALIDATE_TIERS := tests/test_render.py tests/test_build.py $(sort $(wildcard tests/test_backend_*.py))
 
-.PHONY: help install tools test test-fast lint matrix lock clean clean-cache
+.PHONY: help install tools test test-fast validate lint matrix lock clean clean-cache
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 14
@@ -51,13 +53,24 @@ test: tools  ## Run every tier: hooks, render (all combinations, with one from-s
 test-fast: tools  ## Hooks and render tiers, without the from-scratch install and the build tier
 	$(UV_RUN) pytest -m "$(FAST)" $(PYTEST_ARGS)
 
+validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make matrix`) or ANSWERS='<json>'
+	@if [[ -n "$(COMBINATION)" && -n "$${ANSWERS:-}" ]]; then \
+		echo "error: give COMBINATION or ANSWERS, not both" >&2; exit 2; fi
+	@if [[ -z "$${SERVERLESS_FLASK_COMBINATION:-}" ]]; then \
+		echo "error: make validate COMBINATION=<name> | ANSWERS='{\"deployment\": \"zappa\", ...}'" >&2; exit 2; fi
+	@$(UV_RUN) python -m tests.combinations --selected --json
+	$(UV_RUN) pytest -m "not install" $(VALIDATE_TIERS) $(PYTEST_ARGS)
+# Every tier reads it (tests/combinations.py): render, tests, build and invoke of that one
+# combination, the same tests the full run runs. Exported, so JSON needs no shell quoting.
+validate: export SERVERLESS_FLASK_COMBINATION = $(or $(COMBINATION),$(ANSWERS))
+
 lint:  ## ruff and mypy on hooks/, tests/ and bench/; actionlint on the template's CI workflow
 	$(UV_RUN) ruff check $(LINT_PATHS)
 	$(UV_RUN) ruff format --check $(LINT_PATHS)
 	$(UV_RUN) mypy
 	$(UV_RUN) actionlint .github/workflows/*.yml
 
-matrix:  ## Print the combinations as one line of JSON (for a CI matrix)
+matrix:  ## Print the combinations as one line of JSON (the CI matrix)
 	@$(UV_RUN) python -m tests.combinations --json
 
 lock:  ## Re-pin the generated project's requirements*.txt for every combination (needs the index)

@@ -16,6 +16,12 @@ Every test tier and the CI matrix take their combinations from here.
   every variant value is tested with every backend.
 
 ``python -m tests.combinations --json`` prints the list for a CI matrix.
+
+A run can be narrowed to one combination (``make validate``): the environment
+variable ``SERVERLESS_FLASK_COMBINATION`` holds its name, or a JSON object of
+answers (the rest default; any python_version x architecture pair, listed or
+not). ``COMBINATIONS`` is then that one combination, and every tier
+parametrizes over it; ``ALL_COMBINATIONS`` is always the whole list.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,16 +157,82 @@ def variant_order(variants: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]
     return order
 
 
-COMBINATIONS = combinations()
-BY_NAME = {combination.name: combination for combination in COMBINATIONS}
+ALL_COMBINATIONS = combinations()
+BY_NAME = {combination.name: combination for combination in ALL_COMBINATIONS}
 
 
 def by_name(name: str) -> Combination:
     try:
         return BY_NAME[name]
     except KeyError:
-        known = ", ".join(BY_NAME)
-        raise KeyError(f"no combination named {name!r}; known: {known}") from None
+        raise KeyError(
+            f"no combination named {name!r}; `python -m tests.combinations` lists all {len(BY_NAME)}"
+        ) from None
+
+
+class SelectionError(ValueError):
+    """A combination name or answers that name no combination the template can render."""
+
+
+def from_answers(
+    given: Mapping[str, object], options: Mapping[str, Sequence[str]] | None = None
+) -> Combination:
+    """The combination these answers make, the others at their defaults; listed or not."""
+    options = load_options() if options is None else options
+    unknown = sorted(set(given) - set(options))
+    if unknown:
+        raise SelectionError(f"unknown option(s) {', '.join(unknown)}; the options are {', '.join(options)}")
+    for option, value in given.items():
+        if value not in options[option]:
+            allowed = ", ".join(json.dumps(choice) for choice in options[option])
+            raise SelectionError(f"{option}={json.dumps(value)} is not one of {allowed}")
+    chosen = {option: str(given.get(option, values[0])) for option, values in options.items()}
+    for option in given:
+        if not applies(option, chosen):
+            parent, value = APPLIES_WHEN[option]
+            raise SelectionError(f"{option} only applies with {parent}={value}")
+    for rule in INCOMPATIBLE:
+        if all(chosen.get(key) == value for key, value in rule.items()):
+            raise SelectionError(f"these answers do not go together: {json.dumps(rule)}")
+    # In a listed combination's order: structural options, then variants.
+    order = [*structural_options(options), *(key for key in VARIANT_OPTIONS if key in options)]
+    answers = {option: chosen[option] for option in order if applies(option, chosen)}
+    name = combination_name(answers, options)
+    return BY_NAME.get(name) or Combination(name, answers)
+
+
+def parse_answers(text: str) -> Combination:
+    """The combination a JSON object of answers makes."""
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SelectionError(f"the answers are not valid JSON: {exc}") from None
+    if not isinstance(given, dict):
+        raise SelectionError("the answers must be a JSON object of option: value")
+    return from_answers(given)
+
+
+def select(value: str) -> Combination:
+    """A combination by name, or by a JSON object of answers."""
+    if value.lstrip().startswith(("{", "[")):
+        return parse_answers(value)
+    try:
+        return by_name(value.strip())
+    except KeyError as exc:
+        raise SelectionError(f"{exc.args[0]}, or give answers as a JSON object") from None
+
+
+# Narrows every tier of a run to one combination (see the module's docstring).
+SELECT_ENV = "SERVERLESS_FLASK_COMBINATION"
+SELECTION_ERROR: str | None = None
+SELECTED: Combination | None = None
+try:
+    SELECTED = select(os.environ[SELECT_ENV]) if os.environ.get(SELECT_ENV, "").strip() else None
+except SelectionError as exc:
+    SELECTION_ERROR = f"{SELECT_ENV}: {exc}"  # tests/conftest.py stops the run with it
+COMBINATIONS: list[Combination] = (
+    [] if SELECTION_ERROR else [SELECTED] if SELECTED is not None else ALL_COMBINATIONS
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -169,12 +242,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one line of JSON: [{name, answers}, ...]")
     output.add_argument("--names", action="store_true", help="one name per line (the default)")
-    parser.add_argument("--name", help="only this combination")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--name", help="only this combination")
+    which.add_argument("--answers", metavar="JSON", help="only the combination these answers make")
+    which.add_argument(
+        "--selected",
+        action="store_true",
+        help=f"only the combination ${SELECT_ENV} selects (a name or answers)",
+    )
     args = parser.parse_args(argv)
 
     try:
-        selected = [by_name(args.name)] if args.name else COMBINATIONS
-    except KeyError as exc:
+        if args.selected:
+            if SELECTION_ERROR:
+                raise SelectionError(SELECTION_ERROR)
+            if SELECTED is None:
+                raise SelectionError(f"{SELECT_ENV} is not set: give a combination's name or answers as JSON")
+            selected = [SELECTED]
+        elif args.name is not None:
+            selected = [by_name(args.name)]
+        elif args.answers is not None:
+            selected = [parse_answers(args.answers)]
+        else:
+            selected = ALL_COMBINATIONS
+    except (SelectionError, KeyError) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     if args.json:

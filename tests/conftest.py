@@ -2,13 +2,19 @@
 
 Tiers are the test modules: ``tests/test_<tier>.py``. At the end of a run the
 terminal summary shows, per tier, the wall time from its first test starting
-to its last finishing, and per combination the time its tests took.
+to its last finishing, per combination the time its tests took, and the
+run's total wall time.
+
+``SERVERLESS_FLASK_COMBINATION`` narrows every tier to one combination (see
+``tests/combinations.py``); a name or answers that select none stop the run
+before collection with one line.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,12 +22,70 @@ from pathlib import Path
 
 import pytest
 
+from tests import combinations
 from tests.combinations import Combination
 from tests.support import RenderCache, RenderedProject
 
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run.
 REQUIRED_TIERS_ENV = "SERVERLESS_FLASK_REQUIRED_TIERS"
+
+
+# test function name -> the combinations it was collected for (after -k/-m deselection)
+_COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()
+_STARTED = pytest.StashKey[float]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if combinations.SELECTION_ERROR:
+        raise pytest.UsageError(combinations.SELECTION_ERROR)
+    config.stash[_STARTED] = time.time()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if combinations.SELECTED is not None:
+        return f"combinations: only {combinations.SELECTED.name} ({combinations.SELECT_ENV})"
+    return f"combinations: all {len(combinations.ALL_COMBINATIONS)}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Narrowed to one combination, a test that takes none of its kind is left out, not skipped."""
+    if combinations.SELECTED is None:
+        return  # in a full run an empty parameter set is a gap in the list, and shows as a skip
+    empty = [
+        item
+        for item in items
+        if any(
+            str(mark.kwargs.get("reason", "")).startswith("got empty parameter set")
+            for mark in item.iter_markers("skip")
+        )
+    ]
+    if empty:
+        config.hook.pytest_deselected(items=empty)
+        items[:] = [item for item in items if item not in empty]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    collected: dict[str, dict[str, Combination]] = defaultdict(dict)
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        if not isinstance(item, pytest.Function) or callspec is None:
+            continue
+        for value in callspec.params.values():
+            if isinstance(value, Combination):
+                collected[item.originalname][value.name] = value
+    session.config.stash[_COLLECTED] = {test: list(found.values()) for test, found in collected.items()}
+
+
+@pytest.fixture(scope="session")
+def collected_combinations(pytestconfig: pytest.Config) -> Callable[[str], list[Combination]]:
+    """``collected_combinations(test)``: the combinations this run collected ``test`` for.
+
+    Every xdist worker collects the whole (filtered) run, so each gives the
+    same answer: what a report shared by the workers must cover.
+    """
+    collected = pytestconfig.stash.get(_COLLECTED, {})
+    return lambda test: collected.get(test, [])
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +170,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, values in sorted(_measured.items()):
             for test, value in sorted(values.items()):
                 write(f"{name} = {value}   {test}")
+    started = terminalreporter.config.stash.get(_STARTED, None)
+    if started is not None:
+        terminalreporter.section("total")
+        write(f"total wall time {time.time() - started:7.1f} s")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -22,10 +22,11 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -79,6 +80,29 @@ def file_lock(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SessionResult:
+    """A JSON result computed once per test session, by whichever xdist worker asks first.
+
+    For a tool whose start-up costs more than its work (checkov, cfn-lint): one
+    run over every combination's files, then each combination's test reads its
+    own part. ``path`` is in a directory common to the session's workers.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, compute: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+        with file_lock(self.path.with_name(self.path.name + ".lock")):
+            if not self.path.exists():
+                started = time.perf_counter()
+                result = {**compute(), "seconds": round(time.perf_counter() - started, 1)}
+                partial = self.path.with_name(self.path.name + ".partial")
+                partial.write_text(json.dumps(result), encoding="utf-8")
+                partial.replace(self.path)
+        loaded: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
+        return loaded
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -1,16 +1,28 @@
-"""The combination list: complete, named stably, and printable for a CI matrix."""
+"""The combination list: complete, named stably, printable for a CI matrix, and selectable one by one.
+
+Also: the template's CI workflow builds its matrix from that list.
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from tests import combinations as combos
-from tests.combinations import BUILD_KEYS, COMBINATIONS, TEMPLATE_DIR, VARIANT_OPTIONS, load_options
+from tests.combinations import BUILD_KEYS, TEMPLATE_DIR, VARIANT_OPTIONS, load_options
+
+# The whole list, whatever SERVERLESS_FLASK_COMBINATION narrows a run to.
+COMBINATIONS = combos.ALL_COMBINATIONS
+WORKFLOW = TEMPLATE_DIR / ".github" / "workflows" / "ci.yml"
 
 # A future cookiecutter.json, to show the rules on options this one does not have yet.
 FUTURE = {
@@ -101,10 +113,12 @@ def test_by_name() -> None:
         combos.by_name("no-such-combination")
 
 
-def run_module(*args: str) -> subprocess.CompletedProcess[str]:
+def run_module(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {key: value for key, value in os.environ.items() if key != combos.SELECT_ENV}
     return subprocess.run(
         [sys.executable, "-m", "tests.combinations", *args],
         cwd=TEMPLATE_DIR,
+        env={**environ, **env},
         capture_output=True,
         text=True,
         check=False,
@@ -125,3 +139,163 @@ def test_names_and_lookup_on_the_command_line() -> None:
     unknown = run_module("--name", "no-such-combination")
     assert unknown.returncode == 2
     assert "no combination named" in unknown.stderr
+
+
+# --- one combination: make validate ---------------------------------------------------------------
+
+
+def test_answers_name_a_listed_combination() -> None:
+    for combination in COMBINATIONS:
+        assert combos.from_answers(combination.answers) is combination
+    assert combos.select(json.dumps({"deployment": COMBINATIONS[0]["deployment"]})) is COMBINATIONS[0]
+
+
+def test_answers_fill_in_defaults_and_may_name_an_unlisted_pair() -> None:
+    options = load_options()
+    pairs = itertools.product(options["python_version"], options["architecture"])
+    made = [combos.from_answers({"storage": "rds", "python_version": p, "architecture": a}) for p, a in pairs]
+    for combination in made:
+        assert combination["deployment"] == options["deployment"][0]
+        assert combination["rds_engine"] == options["rds_engine"][0]
+        assert set(combination.answers) == {*COMBINATIONS[0].answers, "rds_engine"}
+    names = {combination.name for combination in made}
+    listed = {combination.name for combination in COMBINATIONS}
+    assert len(names) == len(made)
+    assert names & listed, "the default pair is listed"
+    assert names - listed, "the other pairs of this group are not listed, and can be validated all the same"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("no-such-combination", "no combination named 'no-such-combination'"),
+        ('{"deployment": "kubernetes"}', 'deployment="kubernetes" is not one of'),
+        ('{"python_version": 3.12}', "python_version=3.12 is not one of"),
+        ('{"region": "eu-west-1"}', "unknown option(s) region"),
+        ('{"rds_engine": "mysql"}', "rds_engine only applies with storage=rds"),
+        ('{"deployment": "sam",', "the answers are not valid JSON"),
+        ('["sam"]', "the answers must be a JSON object"),
+    ],
+)
+def test_a_bad_selection_is_one_line(given: str, message: str) -> None:
+    with pytest.raises(combos.SelectionError, match=re.escape(message)):
+        combos.select(given)
+    result = run_module("--selected", **{combos.SELECT_ENV: given})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+
+
+def test_the_environment_narrows_every_tier() -> None:
+    """What `make validate` sets: pytest collects the tiers for that one combination only."""
+    answers = {
+        "deployment": COMBINATIONS[-1]["deployment"],
+        "python_version": "3.12",
+        "architecture": "arm64",
+    }
+    selected = combos.from_answers(answers)
+    env = {combos.SELECT_ENV: json.dumps(answers)}
+    assert json.loads(run_module("--selected", "--json", **env).stdout) == [selected.to_json()]
+    collected = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-n0",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_render.py",
+        ],
+        cwd=TEMPLATE_DIR,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    ids = set(re.findall(r"\[([^\]]+)\]$", collected.stdout, re.MULTILINE))
+    assert ids == {selected.name}, ids
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-n0",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_render.py",
+        ],
+        cwd=TEMPLATE_DIR,
+        env={**os.environ, combos.SELECT_ENV: "no-such-combination"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == pytest.ExitCode.USAGE_ERROR, refused.stdout + refused.stderr
+    assert "no combination named 'no-such-combination'" in refused.stderr
+
+
+# --- the template's CI workflow ------------------------------------------------------------------
+
+
+def load_workflow() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return loaded
+
+
+def test_the_workflow_matrix_is_the_combination_list() -> None:
+    """The matrix comes from `python -m tests.combinations --json` at run time: no copy to drift."""
+    jobs = load_workflow()["jobs"]
+    listing = jobs["combinations"]
+    commands = "\n".join(step.get("run", "") for step in listing["steps"])
+    assert re.search(r"python -m tests\.combinations --json\b", commands), commands
+    output = re.search(r"\$\{\{ *steps\.(\w+)\.outputs\.(\w+) *\}\}", listing["outputs"]["matrix"])
+    assert output, listing["outputs"]
+    step = next(step for step in listing["steps"] if step.get("id") == output.group(1))
+    assert f"{output.group(2)}=" in step["run"], step["run"]
+    assert "$GITHUB_OUTPUT" in step["run"], step["run"]
+
+    validate = jobs["validate"]
+    assert "combinations" in validate["needs"]
+    strategy = validate["strategy"]
+    assert strategy["fail-fast"] is False
+    matrix = strategy["matrix"]
+    assert list(matrix) == ["combination"], "the matrix has one axis, the combination list"
+    assert re.fullmatch(
+        r"\$\{\{ *fromJSON\(needs\.combinations\.outputs\.matrix\) *\}\}", matrix["combination"]
+    )
+    text = WORKFLOW.read_text(encoding="utf-8")
+    named = [c.name for c in COMBINATIONS if c.name in text]
+    assert not named, f"combination names written into the workflow: {named}"
+    # Each matrix job validates its combination with the same command a developer runs.
+    runs = "\n".join(step.get("run", "") for step in validate["steps"])
+    assert "make validate" in runs, runs
+    assert validate["env"]["COMBINATION"] == "${{ matrix.combination.name }}"
+
+
+def test_the_workflow_is_least_privilege_pinned_and_cancels_superseded_runs() -> None:
+    workflow = load_workflow()
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    assert {"combinations", "fast", "validate"} <= set(workflow["jobs"])
+    for name, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), (name, step["uses"])
+
+
+def test_the_workflow_passes_actionlint() -> None:
+    actionlint = Path(sys.prefix) / "bin" / "actionlint"
+    result = subprocess.run(
+        [actionlint, "-shellcheck=", "-pyflakes=", str(WORKFLOW)],
+        cwd=TEMPLATE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

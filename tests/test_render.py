@@ -9,6 +9,7 @@ them early.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -39,6 +40,7 @@ from tests.support import (
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
     RenderedProject,
+    SessionResult,
     cache_dir,
     check,
     clean_environ,
@@ -113,15 +115,51 @@ def test_project_tests_pass(project: RenderedProject, tmp_path: Path) -> None:
     )
 
 
-def test_checkov_finds_no_failed_check(project: RenderedProject, tmp_path: Path) -> None:
+# checkov and cfn-lint take longer to start than to check a project: each runs once per
+# session over every combination the run collected its test for, and each combination's
+# test asserts on its own part of that one report.
+CHECKOV_EXIT_FAILED_CHECKS = 1
+
+
+@pytest.fixture(scope="session")
+def checkov_report(
+    session_dir: Path,
+    rendered: Callable[[Combination], RenderedProject],
+    collected_combinations: Callable[[str], list[Combination]],
+) -> dict[str, Any]:
+    combinations = collected_combinations("test_checkov_finds_no_failed_check")
+    work = session_dir / "checkov"
+    return SessionResult(work.with_suffix(".json")).get(lambda: checkov_scan(work, combinations, rendered))
+
+
+def checkov_scan(
+    work: Path, combinations: list[Combination], rendered: Callable[[Combination], RenderedProject]
+) -> dict[str, Any]:
+    """checkov over a copy of every project, one directory each, split back by combination.
+
+    One scan root: given several ``--directory``, checkov 3.3 scans the first one
+    again in place of the others.
+    """
     checkov = require_tool("checkov")
-    reports_dir = tmp_path / "checkov"
+    scan_root = work / "projects"
+    parts: dict[str, dict[str, list[str]]] = {}
+
+    def part(name: str) -> dict[str, list[str]]:
+        return parts.setdefault(name, {"resources": [], "failed": [], "unexplained": [], "parse_errors": []})
+
+    for combination in combinations:
+        with contextlib.suppress(Exception):  # a failed render fails the combination's own tests
+            rendered(combination).copy_to(scan_root / combination.name)
+            part(combination.name)  # covered, even where checkov finds nothing
+    reports_dir = work / "report"
+    home = work / "home"
+    home.mkdir(parents=True, exist_ok=True)
     result = run(
         [
             checkov,
             "--skip-download",
             "--directory",
-            ".",
+            scan_root,
             "--framework",
             "cloudformation",
             "--output",
@@ -129,35 +167,56 @@ def test_checkov_finds_no_failed_check(project: RenderedProject, tmp_path: Path)
             "--output-file-path",
             reports_dir,
         ],
-        cwd=project.path,
-        env=clean_environ(HOME=str(tmp_path)),
+        cwd=scan_root,
+        env=clean_environ(HOME=str(home)),
     )
     report_file = reports_dir / "results_json.json"
-    if not report_file.is_file():
-        pytest.fail(f"checkov wrote no report:\n{result.describe()}", pytrace=False)
-    loaded = json.loads(report_file.read_text(encoding="utf-8"))
+    loaded = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else []
     reports = loaded if isinstance(loaded, list) else [loaded]
-    summaries = [report.get("summary", report) for report in reports]
-    scanned = sum(summary.get("resource_count", 0) for summary in summaries)
-    parse_errors = sum(summary.get("parsing_errors", 0) for summary in summaries)
-    failed = [
-        f"{found['check_id']} {found['check_name']}: {found['file_path']} {found['resource']}"
-        for report in reports
-        for found in report.get("results", {}).get("failed_checks", [])
-    ]
-    unexplained = [
-        f"{skipped['check_id']} on {skipped['resource']}"
-        for report in reports
-        for skipped in report.get("results", {}).get("skipped_checks", [])
-        if skipped.get("check_result", {}).get("suppress_comment", "").strip() in {"", "No comment provided"}
-    ]
-    assert scanned > 0, f"checkov scanned no CloudFormation resource:\n{result.describe(40)}"
-    assert parse_errors == 0, f"checkov could not parse {parse_errors} file(s):\n{result.describe(40)}"
-    assert not failed, "checkov failed checks:\n" + "\n".join(failed)
-    assert not unexplained, "checkov checks skipped without a reason (checkov:skip=ID:reason):\n" + "\n".join(
-        unexplained
+
+    def owner(path: str) -> tuple[str, str]:
+        """(combination, path in its project) of a path checkov reports, absolute or from the scan root."""
+        absolute = Path(path)
+        relative = (
+            absolute.relative_to(scan_root) if absolute.is_relative_to(scan_root) else Path(path.lstrip("/"))
+        )
+        return relative.parts[0], str(Path(*relative.parts[1:]))
+
+    for report in reports:
+        results = report.get("results", {})
+        for kind in ("passed_checks", "failed_checks", "skipped_checks"):
+            for found in results.get(kind, []):
+                name, relative = owner(found.get("file_abs_path") or found["file_path"])
+                part(name)["resources"].append(f"{relative} {found['resource']}")
+                if kind == "failed_checks":
+                    part(name)["failed"].append(
+                        f"{found['check_id']} {found['check_name']}: {relative} {found['resource']}"
+                    )
+                comment = (found.get("check_result") or {}).get("suppress_comment", "")
+                if kind == "skipped_checks" and comment.strip() in {"", "No comment provided"}:
+                    part(name)["unexplained"].append(f"{found['check_id']} on {found['resource']}")
+        for path in results.get("parsing_errors", []):
+            name, relative = owner(path)
+            part(name)["parse_errors"].append(relative)
+    failed_anywhere = any(found["failed"] for found in parts.values())
+    sound = report_file.is_file() and (
+        result.returncode == 0 or (result.returncode == CHECKOV_EXIT_FAILED_CHECKS and failed_anywhere)
     )
-    check(result, "checkov")
+    return {"sound": sound, "output": result.describe(40), "parts": parts}
+
+
+def test_checkov_finds_no_failed_check(project: RenderedProject, checkov_report: dict[str, Any]) -> None:
+    if not checkov_report["sound"]:
+        pytest.fail(f"checkov did not finish its scan:\n{checkov_report['output']}", pytrace=False)
+    part = checkov_report["parts"].get(project.name)
+    assert part is not None, f"the session's checkov scan did not cover {project.name}"
+    output = checkov_report["output"]
+    assert part["resources"], f"checkov scanned no CloudFormation resource:\n{output}"
+    assert not part["parse_errors"], f"checkov could not parse {part['parse_errors']}:\n{output}"
+    assert not part["failed"], "checkov failed checks:\n" + "\n".join(part["failed"])
+    assert not part["unexplained"], "checkov checks skipped without a reason (checkov:skip=ID:reason):\n" + (
+        "\n".join(part["unexplained"])
+    )
 
 
 def test_runtime_lock_is_complete(project: RenderedProject) -> None:
@@ -201,42 +260,233 @@ def cloudformation_templates(project: RenderedProject) -> list[str]:
     return found
 
 
-def test_cfn_lint(project: RenderedProject) -> None:
+# cfn-lint's exit code is a bit mask of what it found (2 error, 4 warning, 8 informational).
+CFN_LINT_FINDINGS = 2 | 4 | 8
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+
+
+def tool_pins(requirements: str, tool: str) -> tuple[str, ...]:
+    """The pin of ``tool`` and of every package pinned for it (the lock's ``# via`` notes)."""
+    pins: list[str] = []
+    current: str | None = None
+    via: list[str] = []
+
+    def keep() -> None:
+        if current is not None and (current.split("==")[0].lower() == tool or tool in via):
+            pins.append(current)
+
+    for line in requirements.splitlines():
+        if _PIN.match(line):
+            keep()
+            current, via = line.split()[0], []
+        elif line.lstrip().startswith("#") and current is not None:
+            via.extend(
+                word
+                for word in re.split(r"[\s,]+", line.strip().lstrip("#").strip().removeprefix("via"))
+                if word
+            )
+    keep()
+    return tuple(sorted(pins))
+
+
+@pytest.fixture(scope="session")
+def cfn_lint_report(
+    session_dir: Path,
+    rendered: Callable[[Combination], RenderedProject],
+    collected_combinations: Callable[[str], list[Combination]],
+) -> dict[str, Any]:
+    combinations = collected_combinations("test_cfn_lint")
+    work = session_dir / "cfn-lint"
+    return SessionResult(work.with_suffix(".json")).get(lambda: cfn_lint_all(work, combinations, rendered))
+
+
+def cfn_lint_all(
+    work: Path, combinations: list[Combination], rendered: Callable[[Combination], RenderedProject]
+) -> dict[str, Any]:
+    """cfn-lint once per distinct linter (its pins in the project's lock) and regions, split by combination.
+
+    cfn-lint's rules and resource schemas ship inside it, so the projects that
+    pin the same cfn-lint and dependencies share one run, in the environment of
+    the first of them.
+    """
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[RenderedProject]] = {}
+    for combination in combinations:
+        try:
+            project = rendered(combination)
+        except Exception:  # noqa: S112 -- a failed render fails the combination's own tests
+            continue
+        requirements = (project.path / "requirements-dev.txt").read_text(encoding="utf-8")
+        regions = tuple(sorted({"us-east-1", project.answers["aws_region"]}))
+        groups.setdefault((tool_pins(requirements, "cfn-lint"), regions), []).append(project)
+
+    parts: dict[str, dict[str, Any]] = {}
+    runs: list[str] = []
+    for index, ((_, regions), projects) in enumerate(groups.items()):
+        first = projects[0]
+        env = project_env(first.path, first.combination["python_version"])
+        cfn_lint = env.bin / "cfn-lint"
+        templates = {project.name: cloudformation_templates(project) for project in projects}
+        if not cfn_lint.exists():
+            error = "cfn-lint is not in the generated project's requirements-dev.txt"
+            parts.update({project.name: {"error": error, "findings": []} for project in projects})
+            continue
+        findings_file = work / f"findings-{index}.json"
+        work.mkdir(parents=True, exist_ok=True)
+        paths = [str(project.path / relative) for project in projects for relative in templates[project.name]]
+        result = env.run(
+            [
+                cfn_lint,
+                "--format",
+                "json",
+                "--output-file",
+                findings_file,
+                "--regions",
+                *regions,
+                "--",
+                *paths,
+            ],
+            cwd=first.path,
+        )
+        runs.append(f"{len(paths)} templates of {len(projects)} projects in {result.seconds:.1f} s")
+        findings = json.loads(findings_file.read_text(encoding="utf-8")) if findings_file.is_file() else None
+        crashed = (
+            result.returncode & ~CFN_LINT_FINDINGS or findings is None or (result.returncode and not findings)
+        )
+        for project in projects:
+            root = str(project.path) + "/"
+            own = [
+                f"{found['Filename'].removeprefix(root)}:{found['Location']['Start']['LineNumber']}: "
+                f"{found['Rule']['Id']} {found['Message']}"
+                for found in findings or []
+                if found["Filename"].startswith(root)
+            ]
+            parts[project.name] = {"error": result.describe() if crashed else None, "findings": own}
+    return {"parts": parts, "runs": runs}
+
+
+def test_cfn_lint(project: RenderedProject, cfn_lint_report: dict[str, Any]) -> None:
     templates = cloudformation_templates(project)
     assert templates, "no CloudFormation template in the project: every deployment has infrastructure as code"
-    env = project_env(project.path, project.combination["python_version"])
-    cfn_lint = env.bin / "cfn-lint"
-    if not cfn_lint.exists():
-        pytest.fail("cfn-lint is not in the generated project's requirements-dev.txt", pytrace=False)
-    regions = sorted({"us-east-1", project.answers["aws_region"]})
-    # Any finding fails: the exit code is a bit mask (2 error, 4 warning, 8 informational).
-    check(env.run([cfn_lint, "--regions", *regions, "--", *templates], cwd=project.path), "cfn-lint")
+    part = cfn_lint_report["parts"].get(project.name)
+    assert part is not None, f"the session's cfn-lint run did not cover {project.name}"
+    if part["error"]:
+        pytest.fail(f"cfn-lint failed:\n{part['error']}", pytrace=False)
+    # Any finding fails, an informational one too.
+    assert not part["findings"], "cfn-lint:\n" + "\n".join(part["findings"])
 
 
 SAM_COMBINATIONS = [combination for combination in COMBINATIONS if sam_template_sources(combination)]
 
 
-@pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
-def test_sam_validate_lint(
-    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
-) -> None:
-    project = rendered(combination)
-    sam = require_tool("sam")
-    templates = [
+# `sam validate --lint` spends seconds loading SAM CLI and cfn-lint's schemas, and a
+# fraction of that per template: SAM CLI's own command line runs once per session in
+# its own interpreter, on each template in turn from the template's project directory.
+_SAM_VALIDATE_EACH = """
+import contextlib, io, json, os, sys, traceback
+import click
+from samcli.cli.main import cli
+
+results = []
+for project, template in json.loads(sys.argv[2]):
+    os.chdir(project)
+    output, code = io.StringIO(), 0
+    with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+        try:
+            cli.main(["validate", "--lint", "--template", template], prog_name="sam", standalone_mode=False)
+        except click.ClickException as exc:  # what the command line prints, with its exit code
+            exc.show(file=output)
+            code = exc.exit_code
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:
+            traceback.print_exc(file=output)
+            code = 255
+    results.append({"project": project, "template": template, "exit": code, "output": output.getvalue()})
+with open(sys.argv[1], "w", encoding="utf-8") as report:
+    json.dump(results, report)
+"""
+
+
+def sam_templates(project: RenderedProject) -> list[str]:
+    return [
         relative
         for relative in cloudformation_templates(project)
         if options.is_sam_template(project.path / relative)
     ]
+
+
+def tool_python(executable: Path) -> Path | None:
+    """The interpreter of a Python console script (a uv tool's), from its ``#!`` line."""
+    with executable.open("rb") as script:
+        first = script.readline(300)
+    interpreter = Path(first[2:].decode(errors="replace").strip()) if first.startswith(b"#!/") else None
+    return interpreter if interpreter is not None and interpreter.name.startswith("python") else None
+
+
+@pytest.fixture(scope="session")
+def sam_validate_report(
+    session_dir: Path,
+    rendered: Callable[[Combination], RenderedProject],
+    collected_combinations: Callable[[str], list[Combination]],
+) -> dict[str, Any]:
+    combinations = collected_combinations("test_sam_validate_lint")
+    work = session_dir / "sam-validate"
+    return SessionResult(work.with_suffix(".json")).get(
+        lambda: sam_validate_all(work, combinations, rendered)
+    )
+
+
+def sam_validate_all(
+    work: Path, combinations: list[Combination], rendered: Callable[[Combination], RenderedProject]
+) -> dict[str, Any]:
+    sam = require_tool("sam")
+    work.mkdir(parents=True, exist_ok=True)
+    env = clean_environ(AWS_DEFAULT_REGION="us-east-1", SAM_CLI_TELEMETRY="0", HOME=str(work))
+    jobs: list[tuple[str, str, str]] = []  # combination, project directory, template
+    for combination in combinations:
+        with contextlib.suppress(Exception):  # a failed render fails the combination's own tests
+            project = rendered(combination)
+            jobs += [(combination.name, str(project.path), template) for template in sam_templates(project)]
+    python = tool_python(sam)
+    results: list[dict[str, Any]] = []
+    if python is None:  # not a Python script (another installer's sam): one command per template
+        for _, project_dir, template in jobs:
+            result = run([sam, "validate", "--lint", "--template", template], cwd=Path(project_dir), env=env)
+            results.append({"exit": result.returncode, "output": result.output})
+        error = None
+    else:
+        report = work / "results.json"
+        pairs = json.dumps([[project_dir, template] for _, project_dir, template in jobs])
+        result = run([python, "-I", "-c", _SAM_VALIDATE_EACH, report, pairs], cwd=work, env=env)
+        results = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else []
+        error = None if result.returncode == 0 and len(results) == len(jobs) else result.describe()
+    parts: dict[str, list[dict[str, Any]]] = {combination.name: [] for combination in combinations}
+    for (name, _, template), outcome in zip(jobs, results, strict=False):
+        parts[name].append({"template": template, "exit": outcome["exit"], "output": outcome["output"]})
+    return {"error": error, "parts": parts}
+
+
+@pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
+def test_sam_validate_lint(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    sam_validate_report: dict[str, Any],
+) -> None:
+    project = rendered(combination)
+    templates = sam_templates(project)
     assert templates, "the template source has a SAM template for this combination but the project has none"
-    env = clean_environ(AWS_DEFAULT_REGION="us-east-1", SAM_CLI_TELEMETRY="0", HOME=str(tmp_path))
-    for template in templates:
-        result = check(
-            run([sam, "validate", "--lint", "--template", template], cwd=project.path, env=env),
-            f"sam validate --lint {template}",
-        )
+    if sam_validate_report["error"]:
+        pytest.fail(f"sam validate did not finish:\n{sam_validate_report['error']}", pytrace=False)
+    validated = sam_validate_report["parts"].get(combination.name, [])
+    assert [outcome["template"] for outcome in validated] == templates, (
+        "the session's sam validate missed some"
+    )
+    for outcome in validated:
+        described = f"sam validate --lint --template {outcome['template']} (exit {outcome['exit']}):\n"
+        assert outcome["exit"] == 0, described + outcome["output"]
         # It exits 1 on any cfn-lint error or warning; also refuse findings printed beside a 0.
-        assert not re.search(r"\b[EWI]\d{4}\b", result.output), result.describe()
-        assert "is a valid SAM Template" in result.output, result.describe()
+        assert not re.search(r"\b[EWI]\d{4}\b", outcome["output"]), described + outcome["output"]
+        assert "is a valid SAM Template" in outcome["output"], described + outcome["output"]
 
 
 def test_ruff_check(project: RenderedProject) -> None:
@@ -322,11 +572,28 @@ def test_make_targets_do_the_apps_part(
     assert position(test, "-m pytest") >= 0
     dev = commands("dev")
     assert position(dev, "dev.local serve &") <= position(dev, "npm --prefix frontend run dev")
-    deploy = commands("deploy")
-    build = position(deploy, "npm --prefix frontend run build")
-    assert build < position(deploy, " deploy --config-env") < position(deploy, "frontend.deploy publish")
+    stack_deploy, stack_delete = STACK_COMMANDS[combination["deployment"]]
+    if combination["deployment"] == "codestar":
+        # The pipeline deploys the stack; its post-deploy action builds and publishes the app.
+        assert position(commands("deploy"), stack_deploy) >= 0
+        post_deploy = commands("post-deploy")
+        assert position(post_deploy, "npm --prefix frontend run build") < position(
+            post_deploy, "frontend.deploy publish"
+        )
+    else:
+        deploy = commands("deploy")
+        build = position(deploy, "npm --prefix frontend run build")
+        assert build < position(deploy, stack_deploy) < position(deploy, "frontend.deploy publish")
     delete = commands("delete")
-    assert position(delete, "frontend.deploy empty") < position(delete, " delete --config-env")
+    assert position(delete, "frontend.deploy empty") < position(delete, stack_delete)
+
+
+# What deploys and deletes a stage's stack, in `make -n deploy` and `make -n delete`.
+STACK_COMMANDS = {
+    "sam": (" deploy --config-env", " delete --config-env"),
+    "zappa": ("cloudformation deploy", "cloudformation delete-stack"),
+    "codestar": ("codepipeline start-pipeline-execution", " delete --stack-name"),
+}
 
 
 ROUTES = {
