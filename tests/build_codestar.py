@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from tests.combinations import Combination
-from tests.support import find_python, project_env, render_project, require_tool, run
+from tests.support import project_env, render_project, require_tool, run
 
 if TYPE_CHECKING:
     from tests.build_support import Artifact
@@ -63,15 +63,7 @@ def needs_docker(command: str) -> bool:
 
 def build_with_codestar(combination: Combination, workdir: Path) -> Artifact:
     # Imported here: build_support imports this module for its BUILDERS.
-    from tests.build_support import (
-        API_FUNCTION,
-        Artifact,
-        _check,
-        _pip_environ,
-        build_python,
-        runtime_sdk,
-        wheelhouse,
-    )
+    from tests.build_support import _check, _pip_environ, build_python, runtime_sdk, sam_artifact, wheelhouse
 
     version = combination["python_version"]
     project = render_project(combination, workdir)
@@ -103,29 +95,7 @@ def build_with_codestar(combination: Combination, workdir: Path) -> Artifact:
                 run(["bash", "-eo", "pipefail", "-c", command], cwd=project, env=environ),
                 f"{phase}: {command}",
             )
-    seconds = time.perf_counter() - started
-
-    (project / ".aws-sam" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
-    built = yaml.safe_load((project / ".aws-sam" / "build" / "template.yaml").read_text(encoding="utf-8"))
-    functions = {
-        name: (
-            project / ".aws-sam" / "build" / resource["Properties"]["CodeUri"],
-            resource["Properties"]["Handler"],
-        )
-        for name, resource in built["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
-    code, handler = functions.pop(API_FUNCTION)
-    return Artifact(
-        combination=combination,
-        project=project,
-        code=code,
-        handler=handler,
-        python=find_python(version),
-        runtime_sdk=sdk,
-        build_seconds=seconds,
-        others=functions,
-    )
+    return sam_artifact(combination, project, sdk, time.perf_counter() - started)
 
 
 def _use_shared_environments(project: Path, version: str) -> None:

@@ -1,7 +1,7 @@
 """The build tier's machinery: which artifacts to build, how, and how to run them as Lambda would.
 
-* ``build_combinations()``: the first combination of each store (deployment
-  and storage) with every ``python_version`` x ``architecture``, which decide the
+* ``build_combinations()``: the first combination of each store (storage and
+  engine) with every ``python_version`` x ``architecture``, which decide the
   wheels and bytecode an artifact holds, and every other structural combination
   at its own pair: each pair is built for real per store, each value per backend.
 * ``BuildCache``: builds each combination once per session (shared by the
@@ -79,9 +79,13 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
 }
 
 
-# Which combinations share the artifact's make-up: every python_version x
+# Which combinations share the artifact's native make-up: every python_version x
 # architecture is built for the first of each; the others at their own pair.
-STORE_KEYS = ("deployment", "storage")
+# The backend is not among them: every backend packs the dependencies with the
+# Makefile's one recipe (pack-dependencies), so the wheels a platform gets do
+# not depend on it, and COMBINATIONS already deals each variant value to each
+# backend and store.
+STORE_KEYS = ("storage", "rds_engine")
 
 
 def build_combinations() -> list[Combination]:
@@ -274,7 +278,11 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
         ),
         "make build",
     )
-    seconds = time.perf_counter() - started
+    return sam_artifact(combination, project, sdk, time.perf_counter() - started)
+
+
+def sam_artifact(combination: Combination, project: Path, sdk: Path, seconds: float) -> Artifact:
+    """The artifact ``sam build`` left in ``project``: its functions' code directories and handlers."""
     # Where the Makefile's runtime-sdk target would put it, so `make invoke` finds it.
     (project / ".aws-sam" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
     built = yaml.safe_load((project / ".aws-sam" / "build" / "template.yaml").read_text(encoding="utf-8"))
@@ -292,7 +300,7 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
         project=project,
         code=code,
         handler=handler,
-        python=find_python(version),
+        python=find_python(combination["python_version"]),
         runtime_sdk=sdk,
         build_seconds=seconds,
         others=functions,

@@ -27,7 +27,6 @@ PACKAGE_DIR := $(BUILD_DIR)/package
 # boto3 as the Lambda runtime provides it (Zappa's handler imports it), for `make invoke`.
 RUNTIME_SDK := $(BUILD_DIR)/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
-EVENT ?= events/http-api-v2-health.json
 
 # The stack's parameters per stage, as `aws cloudformation deploy` takes them.
 {%- if cookiecutter.storage == 'rds' %}
@@ -40,7 +39,7 @@ STACK_PARAMETERS_dev := Stage=dev
 STACK_PARAMETERS_prod := Stage=prod
 {%- endif %}
 
-.PHONY: build invoke runtime-sdk deploy logs rollback delete zappa-clean
+.PHONY: build deploy logs rollback delete zappa-clean
 
 clean: zappa-clean
 
@@ -64,17 +63,6 @@ $(PACKAGE_ZIP): zappa_settings.json requirements.txt Makefile deploy.mk $(SOURCE
 	$(BUILD_PYTHON) -m dev.zappa_package $(PACKAGE_ZIP) $(PACKAGE_DIR)
 
 $(VENV)/bin/zappa: | $(VENV)/.installed
-
-invoke: build runtime-sdk | $(VENV)/.installed  ## Run EVENT=events/....json through the built package's handler
-	PYTHONPATH=src $(VENV)/bin/python -m dev.invoke $(EVENT)
-
-runtime-sdk: $(RUNTIME_SDK)/.installed
-
-$(RUNTIME_SDK)/.installed: requirements-dev.txt | $(VENV)/.installed
-	rm -rf $(RUNTIME_SDK)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
-		--target $(RUNTIME_SDK) --constraint requirements-dev.txt boto3
-	touch $@
 
 # Needs the AWS CLI and credentials. The stack first (the function's role,
 # store and packages bucket), then the function: dev/zappa_stage.py gives Zappa

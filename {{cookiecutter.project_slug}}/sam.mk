@@ -7,12 +7,11 @@ SAM_VENV := .venv-sam
 SAM_CLI_VERSION := 1.170.0
 SAM ?= $(SAM_VENV)/bin/sam
 BUILD_DIR := .aws-sam/build
-# boto3 as the Lambda runtime provides it, for `make invoke` (never packed).
+# Where `make invoke` finds boto3 as the Lambda runtime provides it (never packed).
 RUNTIME_SDK := .aws-sam/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
-EVENT ?= events/http-api-v2-health.json
 
-.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction {% endif %}invoke runtime-sdk logs sam-clean
+.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction {% endif %}logs sam-clean
 
 install: $(SAM_VENV)/bin/sam
 lint: sam-validate
@@ -36,17 +35,6 @@ build-ApiFunction:
 {%- endif %}
 	$(call pack-dependencies,$(ARTIFACTS_DIR))
 	$(call pack-app,$(ARTIFACTS_DIR))
-
-invoke: $(BUILD_DIR)/template.yaml runtime-sdk | $(VENV)/.installed  ## Run EVENT=events/....json through the built handler
-	PYTHONPATH=src $(VENV)/bin/python -m dev.invoke $(EVENT)
-
-runtime-sdk: $(RUNTIME_SDK)/.installed
-
-$(RUNTIME_SDK)/.installed: requirements-dev.txt | $(VENV)/.installed
-	rm -rf $(RUNTIME_SDK)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile \
-		--target $(RUNTIME_SDK) --constraint requirements-dev.txt boto3
-	touch $@
 
 logs: | $(SAM)  ## Tail STAGE's function logs
 	$(SAM) logs --stack-name $(STACK) --region $(REGION) --name ApiFunction --tail

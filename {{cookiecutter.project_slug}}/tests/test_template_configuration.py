@@ -79,11 +79,15 @@ def test_secrets_stay_out_of_the_configuration(project: Path) -> None:
 {%- if cookiecutter.storage == 'rds' %}
 
 
-def test_the_network_must_be_filled_in() -> None:
+def test_the_network_must_be_filled_in(project: Path) -> None:
+    name = "template-configuration.dev.json"
+    document = json.loads((project / name).read_text(encoding="utf-8"))
+    document["Parameters"].update(VpcId="", PrivateSubnetIds="")  # as generated
+    (project / name).write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(
         ConfigurationError, match=r"set VpcId, PrivateSubnetIds in template-configuration\.dev\.json"
     ):
-        configuration("dev", SECRETS, PROJECT)
+        configuration("dev", SECRETS, project)
 {%- endif %}
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 
 from .apigateway import ApiGatewayPaths
 from .app import create_app
-from .log import bind_invocation
+from .log import bind_invocation, event_request_id
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -24,22 +24,13 @@ def make_handler(app: Flask) -> Handler:
         nonlocal cold_start
         bind_invocation(
             function_request_id=context.aws_request_id,
-            correlation_id=request_id(event),
+            correlation_id=event_request_id(event),
             cold_start=cold_start,
         )
         cold_start = False
         return serve(event, context)
 
     return handler
-
-
-def request_id(event: dict[str, Any]) -> str | None:
-    context = event.get("requestContext") or {}
-    if "requestId" in context:
-        return str(context["requestId"])
-    headers = event.get("headers") or event.get("multiValueHeaders") or {}
-    trace = headers.get("x-amzn-trace-id")  # ALB
-    return str(trace[0] if isinstance(trace, list) else trace) if trace else None
 
 
 # Built once per container, at cold start.

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -26,6 +26,16 @@ _invocation: ContextVar[dict[str, object]] = ContextVar("invocation", default={}
 def bind_invocation(**fields: object) -> None:
     """Add these fields to every record logged until the next call."""
     _invocation.set({name: value for name, value in fields.items() if value is not None})
+
+
+def event_request_id(event: dict[str, Any]) -> str | None:
+    """The request id API Gateway (REST or HTTP API) or an ALB gave the event: the correlation id."""
+    context = event.get("requestContext") or {}
+    if "requestId" in context:
+        return str(context["requestId"])
+    headers = event.get("headers") or event.get("multiValueHeaders") or {}
+    trace = headers.get("x-amzn-trace-id")  # ALB
+    return str(trace[0] if isinstance(trace, list) else trace) if trace else None
 
 
 class _InvocationFields(logging.Filter):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from .app import create_app
-from .log import bind_invocation, logger
+from .log import bind_invocation, event_request_id, logger
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -32,20 +32,11 @@ class InvocationFields:
         if context is not None:
             bind_invocation(
                 function_request_id=context.aws_request_id,
-                correlation_id=request_id(environ.get("lambda.event") or {}),
+                correlation_id=event_request_id(environ.get("lambda.event") or {}),
                 cold_start=self.cold_start,
             )
             self.cold_start = False
         return self.app(environ, start_response)
-
-
-def request_id(event: dict[str, Any]) -> str | None:
-    context = event.get("requestContext") or {}
-    if "requestId" in context:
-        return str(context["requestId"])
-    headers = event.get("headers") or event.get("multiValueHeaders") or {}
-    trace = headers.get("x-amzn-trace-id")  # ALB
-    return str(trace[0] if isinstance(trace, list) else trace) if trace else None
 
 
 def wrap(app: Flask) -> Flask:
