@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from tests.combinations import Combination
-from tests.support import project_env, render_project, require_tool, run
+from tests.support import mypy_cache, project_env, render_project, require_tool, run
 
 if TYPE_CHECKING:
     from tests.build_support import Artifact
@@ -86,8 +86,9 @@ def build_with_codestar(combination: Combination, workdir: Path) -> Artifact:
     if combination["secrets"] == "env":
         environ.update(SECRETS)
     started = time.perf_counter()
-    with _artifact_bucket() as aws:
-        environ.update(aws)
+    # `make lint` runs mypy: with the render tier's cache for this combination, as a developer's.
+    with _artifact_bucket() as aws, mypy_cache(combination.name, project_env(project, version)) as cache:
+        environ.update(aws, MYPY_CACHE_DIR=str(cache))
         for phase, command in buildspec_commands(project):
             if needs_docker(command):
                 continue

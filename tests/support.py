@@ -410,6 +410,31 @@ class ProjectEnv:
 _REQUIREMENT_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", re.MULTILINE)
 
 
+@contextlib.contextmanager
+def mypy_cache(name: str, env: ProjectEnv) -> Iterator[Path]:
+    """mypy's cache for combination ``name`` in ``env``, kept between runs and seeded per environment.
+
+    Most of a cold mypy run goes on the environment's packages, the same for
+    every combination of that environment: a combination's first cache starts
+    as a copy of the seed the environment's first successful run left, so only
+    the project's own modules are checked cold (mypy re-checks whatever
+    differs, so the cache only ever saves time).
+    """
+    root = cache_dir() / "mypy"
+    cache = root / f"{name}-{env.key}"
+    seed = root / f"seed-{env.key}"
+    if not cache.exists() and seed.exists():
+        shutil.copytree(seed, cache, dirs_exist_ok=True)
+    yield cache
+    if cache.exists() and not seed.exists():
+        staged = root / f".seed-{env.key}-{os.getpid()}"
+        shutil.copytree(cache, staged, dirs_exist_ok=True)
+        try:
+            staged.rename(seed)  # atomic; another worker's seed may have won
+        except OSError:
+            shutil.rmtree(staged, ignore_errors=True)
+
+
 def requirements_digest(requirements: Path, interpreter_version: str) -> str:
     """A hash of the requirement file, every file it includes, and the interpreter."""
     digest = hashlib.sha256(f"{interpreter_version} {platform.machine()}\n".encode())

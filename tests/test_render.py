@@ -41,10 +41,10 @@ from tests.support import (
     PACKAGE_TEMPLATE,
     RenderedProject,
     SessionResult,
-    cache_dir,
     check,
     clean_environ,
     find_python,
+    mypy_cache,
     project_env,
     require_tool,
     require_uv,
@@ -227,9 +227,8 @@ def test_runtime_lock_is_complete(project: RenderedProject) -> None:
 
 def test_mypy(project: RenderedProject) -> None:
     env = project_env(project.path, project.combination["python_version"])
-    # A persistent cache per combination and environment: a second run only re-checks what changed.
-    mypy_cache = cache_dir() / "mypy" / f"{project.name}-{env.key}"
-    check(env.run([env.python, "-m", "mypy"], cwd=project.path, MYPY_CACHE_DIR=str(mypy_cache)), "mypy")
+    with mypy_cache(project.name, env) as cache:
+        check(env.run([env.python, "-m", "mypy"], cwd=project.path, MYPY_CACHE_DIR=str(cache)), "mypy")
 
 
 def sam_template_sources(combination: Combination) -> list[str]:
