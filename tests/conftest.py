@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests import combinations
+from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
 from tests.support import RenderCache, RenderedProject
 
@@ -104,6 +105,20 @@ def render_cache(session_dir: Path) -> RenderCache:
 def rendered(render_cache: RenderCache) -> Callable[[Combination], RenderedProject]:
     """``rendered(combination)``: the combination's project, rendered once per session."""
     return render_cache.get
+
+
+@pytest.fixture(scope="session")
+def built(session_dir: Path) -> Callable[[Combination], Artifact]:
+    """``built(combination)``: its artifact, built once per session; a failed build fails the test."""
+    cache = BuildCache(session_dir / "built")
+
+    def get(combination: Combination) -> Artifact:
+        try:
+            return cache.get(combination)
+        except BuildError as exc:
+            pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+
+    return get
 
 
 # --- tier timing ---------------------------------------------------------------------------------

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from tests.build_codestar import BUILDSPEC, needs_docker
-from tests.build_support import BuildCache, BuildError
+from tests.build_support import Artifact
 from tests.combinations import COMBINATIONS, Combination
 from tests.support import RenderedProject
 from tests.test_render import load_structured
@@ -98,11 +97,10 @@ def test_buildspec_names_what_the_deploy_action_reads(project: RenderedProject) 
 
 @pytest.mark.build
 @pytest.mark.parametrize("combination", CODESTAR[:1], ids=lambda combination: combination.name)
-def test_the_build_writes_the_artifact_files(combination: Combination, session_dir: Path) -> None:
-    try:
-        artifact = BuildCache(session_dir / "built").get(combination)
-    except BuildError as exc:
-        pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+def test_the_build_writes_the_artifact_files(
+    combination: Combination, built: Callable[[Combination], Artifact]
+) -> None:
+    artifact = built(combination)
     for name in ARTIFACT_FILES:
         assert (artifact.project / name).is_file(), f"the buildspec's build wrote no {name}"
     exported = load_structured(artifact.project / ARTIFACT_FILES[0])

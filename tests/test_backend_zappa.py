@@ -29,8 +29,6 @@ import pytest
 from tests.build_support import (
     ARCHITECTURES,
     Artifact,
-    BuildCache,
-    BuildError,
     LambdaContainer,
     LocalStage,
     build_combinations,
@@ -134,18 +132,9 @@ def test_stack_outputs_feed_the_settings(project: RenderedProject) -> None:
 # --- the built package ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def build_cache(session_dir: Path) -> BuildCache:
-    return BuildCache(session_dir / "built")
-
-
 @pytest.fixture(params=ZAPPA_BUILDS, ids=lambda combination: combination.name)
-def artifact(request: pytest.FixtureRequest, build_cache: BuildCache) -> Artifact:
-    combination: Combination = request.param
-    try:
-        return build_cache.get(combination)
-    except BuildError as exc:
-        pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+def artifact(request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]) -> Artifact:
+    return built(request.param)
 
 
 def package_zip(artifact: Artifact) -> Path:
@@ -232,13 +221,10 @@ def test_no_response_sets_a_cookie_through_the_packed_handler(artifact: Artifact
 @pytest.mark.build
 @pytest.mark.parametrize("combination", RDS_BUILDS, ids=lambda combination: combination.name)
 def test_migrations_run_through_zappa_invoke(
-    combination: Combination, build_cache: BuildCache, tmp_path: Path
+    combination: Combination, built: Callable[[Combination], Artifact], tmp_path: Path
 ) -> None:
     """``make migrate STAGE=...``'s event (``zappa invoke <stage> <package>.migrate.zappa_invoke``)."""
-    try:
-        artifact = build_cache.get(combination)
-    except BuildError as exc:
-        pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+    artifact = built(combination)
     command = f"{IDENTITY_PACKAGE}.migrate.zappa_invoke"
     with (
         LocalStage(project_environment(artifact), artifact.project, "build") as stage,

@@ -31,8 +31,6 @@ import pytest
 from tests.build_support import (
     ARCHITECTURES,
     Artifact,
-    BuildCache,
-    BuildError,
     LambdaContainer,
     LocalStage,
     build_combinations,
@@ -56,18 +54,9 @@ ZIP_BUDGET_BYTES = {"dynamodb": 3_000_000, "rds-mysql": 9_500_000, "rds-postgres
 UNCHECKED_HASH = 0b01
 
 
-@pytest.fixture(scope="session")
-def build_cache(session_dir: Path) -> BuildCache:
-    return BuildCache(session_dir / "built")
-
-
 @pytest.fixture(params=BUILD_COMBINATIONS, ids=lambda combination: combination.name)
-def artifact(request: pytest.FixtureRequest, build_cache: BuildCache) -> Artifact:
-    combination: Combination = request.param
-    try:
-        return build_cache.get(combination)
-    except BuildError as exc:
-        pytest.fail(f"{combination.name}: {exc}", pytrace=False)
+def artifact(request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]) -> Artifact:
+    return built(request.param)
 
 
 # --- what was built ------------------------------------------------------------------------------
