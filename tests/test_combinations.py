@@ -188,19 +188,11 @@ def test_a_bad_selection_is_one_line(given: str, message: str) -> None:
     assert message in result.stderr
 
 
-def test_the_environment_narrows_every_tier() -> None:
-    """What `make validate` sets: pytest collects the tiers for that one combination only."""
-    answers = {
-        "deployment": COMBINATIONS[-1]["deployment"],
-        "python_version": "3.12",
-        "architecture": "arm64",
-    }
-    selected = combos.from_answers(answers)
-    env = {combos.SELECT_ENV: json.dumps(answers)}
-    assert json.loads(run_module("--selected", "--json", **env).stdout) == [selected.to_json()]
-    # A pytest of its own that only collects: .ci/run's tier requirement is not for it.
+def collect_render_tier(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A pytest of its own that only collects the render tier, with ``env`` added to this one's."""
+    # .ci/run's tier requirement is not for a run that only collects.
     environ = {key: value for key, value in os.environ.items() if key != REQUIRED_TIERS_ENV}
-    collected = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -218,27 +210,23 @@ def test_the_environment_narrows_every_tier() -> None:
         text=True,
         check=False,
     )
+
+
+def test_the_environment_narrows_every_tier() -> None:
+    """What `make validate` sets: pytest collects the tiers for that one combination only."""
+    answers = {
+        "deployment": COMBINATIONS[-1]["deployment"],
+        "python_version": "3.12",
+        "architecture": "arm64",
+    }
+    selected = combos.from_answers(answers)
+    env = {combos.SELECT_ENV: json.dumps(answers)}
+    assert json.loads(run_module("--selected", "--json", **env).stdout) == [selected.to_json()]
+    collected = collect_render_tier(env)
     assert collected.returncode == 0, collected.stdout + collected.stderr
     ids = set(re.findall(r"\[([^\]]+)\]$", collected.stdout, re.MULTILINE))
     assert ids == {selected.name}, ids
-    refused = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-n0",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_render.py",
-        ],
-        cwd=TEMPLATE_DIR,
-        env={**environ, combos.SELECT_ENV: "no-such-combination"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    refused = collect_render_tier({combos.SELECT_ENV: "no-such-combination"})
     assert refused.returncode == pytest.ExitCode.USAGE_ERROR, refused.stdout + refused.stderr
     assert "no combination named 'no-such-combination'" in refused.stderr
 
