@@ -12,6 +12,7 @@ starting it when nothing listens there.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -110,12 +111,20 @@ def endpoint() -> str:
 
 
 def client(service: str) -> Any:
-    """A boto3 client of the emulator, with its placeholder credentials, never a developer's real ones."""
+    """A boto3 client of the emulator, with its placeholder credentials, never a developer's real ones.
+
+    One per service and emulator: every test's stage asks for them, and each costs ~10 ms to make.
+    """
+    return _client(service, endpoint())
+
+
+@functools.cache
+def _client(service: str, endpoint_url: str) -> Any:
     # boto3's type stubs know clients by literal service names only.
     make_client: Any = boto3.client
     return make_client(
         service,
-        endpoint_url=endpoint(),
+        endpoint_url=endpoint_url,
         region_name=REGION,
         aws_access_key_id=CLIENT_ENVIRONMENT["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=CLIENT_ENVIRONMENT["AWS_SECRET_ACCESS_KEY"],

@@ -6,6 +6,7 @@ runs and tests on exactly the table the stack creates.
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,10 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 
+# Read once per process: every test's stage creates a table, and parsing the template costs ~40 ms.
+@functools.cache
 def table_definition(template: Path = TEMPLATE) -> dict[str, Any]:
+    """The table's shape in ``template``; shared, so not to be changed."""
     resources = yaml.load(template.read_text(), Loader=_CloudFormationLoader)["Resources"]  # noqa: S506
     tables = [resource["Properties"] for resource in resources.values() if resource["Type"] == TABLE_TYPE]
     if len(tables) != 1:
