@@ -7,7 +7,8 @@ export default defineConfig({
     include: ['e2e/**/*.e2e.ts'],
     environment: 'node',
     globalSetup: ['e2e/servers.ts'],
-    testTimeout: 30_000,
+    // One scenario asks, answers and reloads through the browser and the API: room for a loaded machine.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
   },
 })

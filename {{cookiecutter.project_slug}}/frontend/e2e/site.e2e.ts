@@ -10,6 +10,10 @@ const HOST_IP = '127.0.0.1'
 // No browser is downloaded: the machine's Chromium (or Chrome) is driven, CHROME_PATH when set.
 const CHROME_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 
+// What the page waits for goes through the local API, which a loaded CI machine may
+// answer slowly: a poll waits this long (Vitest's default is one second).
+const POLL = { timeout: 15_000 }
+
 let browser: Browser
 
 beforeAll(async () => {
@@ -55,7 +59,7 @@ describe('the site against the local API', () => {
     await page.getByRole('textbox', { name: 'Your question' }).fill(text)
     await page.getByRole('button', { name: 'Ask' }).click()
     const listed = page.getByRole('listitem').filter({ hasText: text })
-    await expect.poll(() => listed.textContent()).toContain('0 answers')
+    await expect.poll(() => listed.textContent(), POLL).toContain('0 answers')
 
     // Client-side navigation: the page is not reloaded (the marker survives).
     await page.evaluate(() => {
@@ -69,7 +73,7 @@ describe('the site against the local API', () => {
 
     await page.getByRole('textbox', { name: 'Answer' }).fill('Yes: CloudFront answers it with index.html.')
     await page.getByRole('button', { name: 'Post answer' }).click()
-    await expect.poll(() => page.getByTestId('answer-count').textContent()).toBe('1 answer')
+    await expect.poll(() => page.getByTestId('answer-count').textContent(), POLL).toBe('1 answer')
 
     // A reload asks the server for the deep link itself.
     const reload = await page.reload()
@@ -81,7 +85,9 @@ describe('the site against the local API', () => {
 
     // Back to the list: the count is the API's.
     await page.getByRole('link', { name: '← All questions' }).click()
-    await expect.poll(() => page.getByRole('listitem').filter({ hasText: text }).textContent()).toContain('1 answer')
+    await expect
+      .poll(() => page.getByRole('listitem').filter({ hasText: text }).textContent(), POLL)
+      .toContain('1 answer')
 
     expect(problems).toEqual([])
     await page.close()
