@@ -1,9 +1,5 @@
 """The build tier's machinery: which artifacts to build, how, and how to run them as Lambda would.
 
-* ``build_combinations()``: the first combination of each store (storage and
-  engine) with every ``python_version`` x ``architecture``, which decide the
-  wheels and bytecode an artifact holds, and every other structural combination
-  at its own pair: each pair is built for real per store, each value per backend.
 * ``BuildCache``: builds each combination once per session (shared by the
   xdist workers) with the project's own ``make build``, offline from a shared
   wheelhouse.
@@ -21,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import os
 import shutil
@@ -39,14 +34,7 @@ import yaml
 
 from tests.build_codestar import build_with_codestar
 from tests.build_zappa import build_with_zappa
-from tests.combinations import (
-    COMBINATIONS,
-    SELECTED,
-    VARIANT_OPTIONS,
-    Combination,
-    combination_name,
-    load_options,
-)
+from tests.combinations import Combination
 from tests.support import (
     ProjectEnv,
     Result,
@@ -77,42 +65,6 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "so_suffix": "x86_64-linux-gnu",
     },
 }
-
-
-# Which combinations share the artifact's native make-up: every python_version x
-# architecture is built for the first of each; the others at their own pair.
-# The backend is not among them: every backend packs the dependencies with the
-# Makefile's one recipe (pack-dependencies), so the wheels a platform gets do
-# not depend on it, and COMBINATIONS already deals each variant value to each
-# backend and store.
-STORE_KEYS = ("storage", "rds_engine")
-
-
-def build_combinations() -> list[Combination]:
-    """The combinations whose artifacts are built: see ``STORE_KEYS``.
-
-    ``COMBINATIONS`` already deals every variant value to each group of
-    combinations with the same native wheels (``BUILD_KEYS``), so each value
-    is built with each backend and engine; the full grid per store adds each
-    pair on each platform, for the store's native wheels.
-    """
-    if SELECTED is not None:  # a run narrowed to one combination (make validate) builds that one
-        return [SELECTED]
-    options = load_options()
-    variants = {option: options[option] for option in VARIANT_OPTIONS}
-    stores: set[tuple[str, ...]] = set()
-    result: dict[str, Combination] = {}
-    for combination in COMBINATIONS:
-        structural = {k: v for k, v in combination.answers.items() if k not in VARIANT_OPTIONS}
-        store = tuple(structural.get(key, "") for key in STORE_KEYS)
-        grid = [dict(zip(variants, values, strict=True)) for values in itertools.product(*variants.values())]
-        pairs = [{k: combination[k] for k in variants}] if store in stores else grid
-        stores.add(store)
-        for pair in pairs:
-            answers = {**structural, **pair}
-            name = combination_name(answers, options)
-            result.setdefault(name, Combination(name, answers))
-    return list(result.values())
 
 
 # --- shared, cached inputs -----------------------------------------------------------------------

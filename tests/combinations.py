@@ -9,11 +9,13 @@ Every test tier and the CI matrix take their combinations from here.
 * An option in ``APPLIES_WHEN`` is only meaningful when another option has a
   given value (``rds_engine`` only with ``storage=rds``); elsewhere it is left
   at its default and out of the combination's name.
-* Variant options (``python_version``, ``architecture``) only change strings,
-  so they are not multiplied in: within each group of combinations that build
-  the same kind of artifact (``BUILD_KEYS``), their values are dealt out in
-  turn, and a group with fewer combinations than values gets extra ones, so
-  every variant value is tested with every backend.
+* Variant options (``python_version``, ``architecture``) only change strings
+  and which native wheels and bytecode the artifact holds, so they are not
+  multiplied in: within each group of combinations that build the same kind
+  of artifact (``BUILD_KEYS``), every pair of their values is dealt out in
+  turn, and a group with fewer combinations than pairs gets extra ones, so
+  every pair is built with every backend and store. The build tier builds
+  exactly this list.
 
 ``python -m tests.combinations --json`` prints the list for a CI matrix.
 
@@ -130,8 +132,8 @@ def combinations(options: Mapping[str, Sequence[str]] | None = None) -> list[Com
     result: list[Combination] = []
     for members in groups.values():
         # Deal the variant tuples out in turn; repeat the group's first
-        # combination while some variant value has not been dealt yet.
-        needed = max([len(members), *(len(values) for values in variants.values())])
+        # combination while some tuple has not been dealt yet.
+        needed = max(len(members), len(order))
         for index in range(needed):
             answers = dict(members[index] if index < len(members) else members[0])
             answers.update(zip(variants, order[index % len(order)], strict=True))
@@ -143,8 +145,8 @@ def variant_order(variants: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]
     """Every tuple of variant values, ordered so that the first few cover every value.
 
     Greedy: next comes the tuple with the most values not yet seen (the
-    defaults first), so ``(3.13, arm64), (3.12, x86_64), (3.13, x86_64), ...``.
-    A group of n combinations then tests n distinct tuples.
+    defaults first), so ``(3.13, arm64), (3.12, x86_64), (3.13, x86_64), ...``:
+    a group's first combinations cover every value, and all of them every tuple.
     """
     remaining = list(itertools.product(*variants.values()))
     seen: set[tuple[str, str]] = set()

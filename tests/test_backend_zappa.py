@@ -31,7 +31,6 @@ from tests.build_support import (
     Artifact,
     LambdaContainer,
     LocalStage,
-    build_combinations,
     project_environment,
 )
 from tests.build_zappa import BUILD_STAGE
@@ -40,8 +39,7 @@ from tests.support import IDENTITY_PACKAGE, RenderedProject
 from tests.test_render import load_structured
 
 ZAPPA_COMBINATIONS = [combination for combination in COMBINATIONS if combination["deployment"] == "zappa"]
-ZAPPA_BUILDS = [combination for combination in build_combinations() if combination["deployment"] == "zappa"]
-RDS_BUILDS = [combination for combination in ZAPPA_BUILDS if combination["storage"] == "rds"]
+RDS_COMBINATIONS = [combination for combination in ZAPPA_COMBINATIONS if combination["storage"] == "rds"]
 # Actions that have no resource-level permissions: the only ones a role may grant on "*".
 UNSCOPABLE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "ec2:DescribeNetworkInterfaces"}
 # What Zappa's own environment holds and a package must not: the runtime has boto3, the rest is Zappa's.
@@ -132,7 +130,7 @@ def test_stack_outputs_feed_the_settings(project: RenderedProject) -> None:
 # --- the built package ---------------------------------------------------------------------------
 
 
-@pytest.fixture(params=ZAPPA_BUILDS, ids=lambda combination: combination.name)
+@pytest.fixture(params=ZAPPA_COMBINATIONS, ids=lambda combination: combination.name)
 def artifact(request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]) -> Artifact:
     return built(request.param)
 
@@ -219,7 +217,7 @@ def test_no_response_sets_a_cookie_through_the_packed_handler(artifact: Artifact
 
 
 @pytest.mark.build
-@pytest.mark.parametrize("combination", RDS_BUILDS, ids=lambda combination: combination.name)
+@pytest.mark.parametrize("combination", RDS_COMBINATIONS, ids=lambda combination: combination.name)
 def test_migrations_run_through_zappa_invoke(
     combination: Combination, built: Callable[[Combination], Artifact], tmp_path: Path
 ) -> None:

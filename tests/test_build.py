@@ -33,18 +33,16 @@ from tests.build_support import (
     Artifact,
     LambdaContainer,
     LocalStage,
-    build_combinations,
     project_environment,
     runtime_magic,
     snapshot,
     stdlib_dirs,
 )
-from tests.combinations import Combination
+from tests.combinations import COMBINATIONS, Combination
 from tests.support import IDENTITY_SLUG
 
 pytestmark = pytest.mark.build
 
-BUILD_COMBINATIONS = build_combinations()
 # The zipped artifact's budget: Lambda fetches and unpacks it at every cold start.
 # 3 MB for the app itself; a SQL store adds SQLAlchemy with its compiled
 # extensions (about 6 MB zipped) and Alembic, and psycopg-binary adds libpq
@@ -54,7 +52,7 @@ ZIP_BUDGET_BYTES = {"dynamodb": 3_000_000, "rds-mysql": 9_500_000, "rds-postgres
 UNCHECKED_HASH = 0b01
 
 
-@pytest.fixture(params=BUILD_COMBINATIONS, ids=lambda combination: combination.name)
+@pytest.fixture(params=COMBINATIONS, ids=lambda combination: combination.name)
 def artifact(request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]) -> Artifact:
     return built(request.param)
 

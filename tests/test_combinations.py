@@ -67,13 +67,25 @@ def test_every_structural_assignment_is_covered() -> None:
     assert covered == expected
 
 
-@pytest.mark.parametrize("options", [load_options(), FUTURE], ids=["cookiecutter.json", "future"])
-def test_each_variant_value_is_built_with_each_backend(options: dict[str, list[str]]) -> None:
+SMALL_GROUPS = {**FUTURE, "secrets": ["ssm"], "frontend": ["none"]}
+
+
+@pytest.mark.parametrize(
+    "options", [load_options(), FUTURE, SMALL_GROUPS], ids=["cookiecutter.json", "future", "small-groups"]
+)
+def test_each_variant_pair_is_built_with_each_backend_and_store(options: dict[str, list[str]]) -> None:
+    """Every python_version x architecture, which fix an artifact's wheels, in every build group."""
     result = combos.combinations(options)
-    for option in VARIANT_OPTIONS:
-        for group in {tuple(c.get(key) for key in BUILD_KEYS) for c in result}:
-            seen = {c[option] for c in result if tuple(c.get(key) for key in BUILD_KEYS) == group}
-            assert seen == set(options[option]), (group, option, seen)
+    pairs = set(itertools.product(*(options[option] for option in VARIANT_OPTIONS)))
+    structural: dict[tuple[str | None, ...], int] = {}
+    for answers in combos.structural_answers(options):
+        group = tuple(answers.get(key) for key in BUILD_KEYS)
+        structural[group] = structural.get(group, 0) + 1
+    for group, size in structural.items():
+        members = [c for c in result if tuple(c.get(key) for key in BUILD_KEYS) == group]
+        assert {tuple(c[option] for option in VARIANT_OPTIONS) for c in members} == pairs, group
+        # Padded to one combination per pair where it is smaller, never beyond.
+        assert len(members) == max(size, len(pairs)), (group, [c.name for c in members])
 
 
 def test_a_dependent_option_varies_only_where_it_applies() -> None:
