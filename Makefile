@@ -14,7 +14,9 @@ export SERVERLESS_FLASK_CACHE := $(CACHE_DIR)
 export UV_PYTHON_DOWNLOADS ?= never
 
 # SAM CLI and checkov pin conflicting dependencies, so each is an isolated uv
-# tool. TOOLS_PYTHON is the interpreter they run on.
+# tool, compiled: the tiers run them with PYTHONDONTWRITEBYTECODE, which would
+# otherwise recompile every module at every start. TOOLS_PYTHON is the
+# interpreter they run on.
 SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 TOOLS_PYTHON ?= 3.11
@@ -32,18 +34,19 @@ VALIDATE_TIERS := tests/test_render.py tests/test_build.py $(sort $(wildcard tes
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 14
 
+# Compiled: the tiers import moto, cookiecutter and boto3 in many short-lived processes.
 install: tools  ## Install the template's environment (.venv) and the pinned SAM CLI and checkov
-	uv sync --frozen
+	uv sync --frozen --compile-bytecode
 
 tools: $(TOOLS_DIR)/.sam-$(SAM_CLI_VERSION) $(TOOLS_DIR)/.checkov-$(CHECKOV_VERSION)  ## Install only SAM CLI and checkov
 
 $(TOOLS_DIR)/.sam-$(SAM_CLI_VERSION):
-	UV_TOOL_DIR=$(TOOLS_DIR)/tools UV_TOOL_BIN_DIR=$(TOOLS_DIR)/bin \
+	UV_TOOL_DIR=$(TOOLS_DIR)/tools UV_TOOL_BIN_DIR=$(TOOLS_DIR)/bin UV_COMPILE_BYTECODE=1 \
 		uv tool install --force --python $(TOOLS_PYTHON) aws-sam-cli==$(SAM_CLI_VERSION)
 	rm -f $(TOOLS_DIR)/.sam-* && touch $@
 
 $(TOOLS_DIR)/.checkov-$(CHECKOV_VERSION):
-	UV_TOOL_DIR=$(TOOLS_DIR)/tools UV_TOOL_BIN_DIR=$(TOOLS_DIR)/bin \
+	UV_TOOL_DIR=$(TOOLS_DIR)/tools UV_TOOL_BIN_DIR=$(TOOLS_DIR)/bin UV_COMPILE_BYTECODE=1 \
 		uv tool install --force --python $(TOOLS_PYTHON) checkov==$(CHECKOV_VERSION)
 	rm -f $(TOOLS_DIR)/.checkov-* && touch $@
 

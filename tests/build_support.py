@@ -42,6 +42,7 @@ from tests.support import (
     clean_environ,
     file_lock,
     find_python,
+    lock_closure,
     project_env,
     render_project,
     require_tool,
@@ -122,9 +123,12 @@ def wheelhouse(requirements: Path, python: Path, version: str, architecture: str
 
 
 def runtime_sdk(project: Path, python: Path) -> Path:
-    """boto3 as the Lambda runtime provides it, at the project's pins (pure Python: one for all)."""
+    """boto3 as the Lambda runtime provides it, at the project's pins (pure Python: one per set of pins)."""
     constraints = project / "requirements-dev.txt"
-    digest = hashlib.sha256(constraints.read_bytes()).hexdigest()[:16]
+    pins = lock_closure(constraints.read_text(encoding="utf-8"), "boto3")
+    if not pins:
+        raise BuildError(f"{constraints} pins no boto3, which the runtime provides and the tests need")
+    digest = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:16]
     sdk = cache_dir() / "runtime-sdk" / digest
     with file_lock(sdk.with_suffix(".lock")):
         if not (sdk / ".installed").exists():

@@ -408,6 +408,39 @@ class ProjectEnv:
 
 
 _REQUIREMENT_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", re.MULTILINE)
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_closure(requirements: str, package: str) -> tuple[str, ...]:
+    """The pins of ``package`` and of everything it needs, from a lock's ``# via`` notes (uv, pip-tools).
+
+    Two locks with the same closure install the same ``package``, whatever else they pin.
+    """
+    pins: dict[str, str] = {}  # name -> its pin line
+    needed_by: dict[str, set[str]] = {}  # name -> the names it is pinned for
+    current: str | None = None
+    for line in requirements.splitlines():
+        pin = _PIN.match(line)
+        if pin:
+            current = _canonical(pin.group(1))
+            pins[current] = line.split()[0]
+            needed_by[current] = set()
+        elif current is not None and line.lstrip().startswith("#"):
+            words = re.split(r"[\s,]+", line.strip().lstrip("#").strip().removeprefix("via"))
+            needed_by[current].update(_canonical(word) for word in words if word and not word.startswith("-"))
+        elif line.strip() and not line.startswith(" "):
+            current = None
+    closure = {_canonical(package)} & set(pins)
+    grown = True
+    while grown:
+        more = {name for name, users in needed_by.items() if users & closure} - closure
+        closure |= more
+        grown = bool(more)
+    return tuple(sorted(pins[name] for name in closure))
 
 
 @contextlib.contextmanager
@@ -450,6 +483,11 @@ def requirements_digest(requirements: Path, interpreter_version: str) -> str:
     return digest.hexdigest()[:16]
 
 
+# How an environment is made, part of its cache key: "exact", installed with --no-deps
+# and checked (older runs resolved on top); "pyc", with its modules compiled.
+ENV_LAYOUT = "exact-pyc"
+
+
 def project_env(project: Path, python_version: str, requirements: str = "requirements-dev.txt") -> ProjectEnv:
     """The cached virtualenv for this project's requirements, created on first use.
 
@@ -457,7 +495,8 @@ def project_env(project: Path, python_version: str, requirements: str = "require
     number of projects with the same pins share one environment, across
     combinations, workers and runs. Created in place under a lock; a
     ``.complete`` marker is written last, so a half-made env is rebuilt. The
-    lock is installed as it is (``--no-deps``) and must pass ``uv pip check``.
+    lock is installed as it is (``--no-deps``), compiled, and must pass
+    ``uv pip check``.
     """
     requirement_file = project / requirements
     if not requirement_file.is_file():
@@ -468,10 +507,8 @@ def project_env(project: Path, python_version: str, requirements: str = "require
     )
     check(version, f"asking {interpreter} for its version")
     full_version = version.output.strip()
-    env = ProjectEnv(
-        # "exact": installed with --no-deps and checked (envs of older runs resolved on top).
-        cache_dir() / "envs" / f"py{full_version}-exact-{requirements_digest(requirement_file, full_version)}"
-    )
+    digest = requirements_digest(requirement_file, full_version)
+    env = ProjectEnv(cache_dir() / "envs" / f"py{full_version}-{ENV_LAYOUT}-{digest}")
     marker = env.path / ".complete"
     with file_lock(env.path.parent / f"{env.path.name}.lock"):
         if not marker.exists():
@@ -482,12 +519,13 @@ def project_env(project: Path, python_version: str, requirements: str = "require
             check(run([uv, "venv", "--python", interpreter, env.path], cwd=project, env=uv_env), "uv venv")
             # Exactly the lock, nothing resolved on top: a pin missing from it, or two
             # pins that do not fit together, fail here rather than go unnoticed.
+            # Compiled: the tiers run with PYTHONDONTWRITEBYTECODE (nothing written into
+            # a rendered project), so without .pyc every process would recompile every
+            # import (a local stage started in 4.7 s instead of 2.1 s).
+            install: list[str | Path] = [uv, "pip", "install", "--no-deps", "--compile-bytecode"]
+            install += ["--python", env.python]
             check(
-                run(
-                    [uv, "pip", "install", "--no-deps", "--python", env.python, "-r", requirement_file],
-                    cwd=project,
-                    env=uv_env,
-                ),
+                run([*install, "-r", requirement_file], cwd=project, env=uv_env),
                 f"installing {requirements} into {env.path}",
             )
             check(

@@ -44,6 +44,7 @@ from tests.support import (
     check,
     clean_environ,
     find_python,
+    lock_closure,
     mypy_cache,
     project_env,
     require_tool,
@@ -261,31 +262,6 @@ def cloudformation_templates(project: RenderedProject) -> list[str]:
 
 # cfn-lint's exit code is a bit mask of what it found (2 error, 4 warning, 8 informational).
 CFN_LINT_FINDINGS = 2 | 4 | 8
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
-
-
-def tool_pins(requirements: str, tool: str) -> tuple[str, ...]:
-    """The pin of ``tool`` and of every package pinned for it (the lock's ``# via`` notes)."""
-    pins: list[str] = []
-    current: str | None = None
-    via: list[str] = []
-
-    def keep() -> None:
-        if current is not None and (current.split("==")[0].lower() == tool or tool in via):
-            pins.append(current)
-
-    for line in requirements.splitlines():
-        if _PIN.match(line):
-            keep()
-            current, via = line.split()[0], []
-        elif line.lstrip().startswith("#") and current is not None:
-            via.extend(
-                word
-                for word in re.split(r"[\s,]+", line.strip().lstrip("#").strip().removeprefix("via"))
-                if word
-            )
-    keep()
-    return tuple(sorted(pins))
 
 
 @pytest.fixture(scope="session")
@@ -316,7 +292,7 @@ def cfn_lint_all(
             continue
         requirements = (project.path / "requirements-dev.txt").read_text(encoding="utf-8")
         regions = tuple(sorted({"us-east-1", project.answers["aws_region"]}))
-        groups.setdefault((tool_pins(requirements, "cfn-lint"), regions), []).append(project)
+        groups.setdefault((lock_closure(requirements, "cfn-lint"), regions), []).append(project)
 
     parts: dict[str, dict[str, Any]] = {}
     runs: list[str] = []
