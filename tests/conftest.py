@@ -49,10 +49,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"combinations: all {len(combinations.ALL_COMBINATIONS)}"
 
 
+# Before xdist's own hook, which reads the xdist_group marks.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Narrowed to one combination, a test that takes none of its kind is left out, not skipped."""
-    if combinations.SELECTED is None:
-        return  # in a full run an empty parameter set is a gap in the list, and shows as a skip
+    if combinations.SELECTED is not None:
+        leave_out_empty_parameter_sets(config, items)
+    schedule(items)
+
+
+def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Narrowed to one combination, a test that takes none of its kind is left out, not skipped.
+
+    In a full run an empty parameter set is a gap in the list, and shows as a skip.
+    """
     empty = [
         item
         for item in items
@@ -66,15 +75,80 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in empty]
 
 
+# --- scheduling ----------------------------------------------------------------------------------
+#
+# pytest-xdist runs with --dist loadgroup: the tests of one xdist_group are a unit of work
+# that one worker runs in a row. A combination's tests are two units, its rendered project
+# (`render:<name>`) and its built artifact (`build:<name>`), so a worker never waits on a lock
+# for a build or an environment the other worker is making, and `make validate` still keeps
+# both workers busy. Tests that share one session-wide result mark their own group (the scans
+# and the app's checks in test_render.py). Units are handed out longest first, so the run does
+# not end with one worker on a long build while the other idles.
+
+# Rough seconds per unit on the 2-core machine, only to order them: a build unit's build
+# (codestar's runs its buildspec: the project's lint and tests, and the app's for spa) and its
+# invokes; a render unit's project tests (against a database server for rds).
+_BUILD_SECONDS = {"codestar": 60, "sam": 15, "zappa": 20}
+_GROUP_SECONDS = {"scans": 100, "frontend": 90}
+_INSTALL_SECONDS = 120
+
+
+def item_combination(item: pytest.Item) -> Combination | None:
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    return next((value for value in params if isinstance(value, Combination)), None)
+
+
+def work_unit(item: pytest.Item) -> str | None:
+    """The xdist group of ``item``: its own mark, else its combination's render or build unit."""
+    marked = item.get_closest_marker("xdist_group")
+    if marked is not None:
+        return str(marked.args[0])
+    combination = item_combination(item)
+    if combination is None or item.get_closest_marker("install"):
+        return None
+    part = "build" if item.get_closest_marker("build") else "render"
+    return f"{part}:{combination.name}"
+
+
+def estimated_seconds(unit: str | None, item: pytest.Item) -> float:
+    if unit is None:
+        return _INSTALL_SECONDS if item.get_closest_marker("install") else 1
+    if unit in _GROUP_SECONDS:
+        return _GROUP_SECONDS[unit]
+    combination = item_combination(item)
+    if combination is None:
+        return 10
+    rds = combination["storage"] == "rds"
+    if unit.startswith("build:"):
+        deployment = combination["deployment"]
+        app_checks = deployment == "codestar" and combination["frontend"] == "spa"
+        return _BUILD_SECONDS.get(deployment, 30) + (15 if rds else 0) + (40 if app_checks else 0)
+    return 15 + (8 if rds else 0)
+
+
+def schedule(items: list[pytest.Item]) -> None:
+    """Mark each combination's units, and order the items by unit, the longest unit first."""
+    seconds: dict[str, float] = {}
+
+    def key(index: int, item: pytest.Item) -> tuple[float, str]:
+        unit = work_unit(item)
+        if unit is None:  # a unit of its own, in its place among its equals
+            return -estimated_seconds(None, item), f"~{index:06d}"
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(unit))
+        return -seconds.setdefault(unit, estimated_seconds(unit, item)), unit
+
+    keyed = sorted((key(index, item), index, item) for index, item in enumerate(items))
+    items[:] = [item for _, _, item in keyed]
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     collected: dict[str, dict[str, Combination]] = defaultdict(dict)
     for item in session.items:
-        callspec = getattr(item, "callspec", None)
-        if not isinstance(item, pytest.Function) or callspec is None:
-            continue
-        for value in callspec.params.values():
-            if isinstance(value, Combination):
-                collected[item.originalname][value.name] = value
+        combination = item_combination(item)
+        if isinstance(item, pytest.Function) and combination is not None:
+            collected[item.originalname][combination.name] = combination
     session.config.stash[_COLLECTED] = {test: list(found.values()) for test, found in collected.items()}
 
 
@@ -124,7 +198,7 @@ def built(session_dir: Path) -> Callable[[Combination], Artifact]:
 # --- tier timing ---------------------------------------------------------------------------------
 
 _TIER = re.compile(r"(?:^|/)test_(\w+)\.py::")
-# A combination's name ends with its variants: ...-py313-arm64 (the build tier has more than COMBINATIONS).
+# A combination's name ends with its variants: ...-py313-arm64.
 _COMBINATION_PARAM = re.compile(r"\[([a-z0-9_-]+-py\d+-[a-z0-9_]+)\]$")
 
 
@@ -149,16 +223,30 @@ _ran: dict[str, int] = defaultdict(int)
 _measured: dict[str, dict[str, object]] = defaultdict(dict)
 
 
+_workers: dict[str, _Span] = defaultdict(_Span)
+
+
+def test_id(nodeid: str) -> str:
+    """A node id without the ``@<group>`` xdist adds under --dist loadgroup."""
+    at = nodeid.rfind("@")
+    return nodeid[:at] if at > nodeid.rfind("]") else nodeid
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    tier = _TIER.search(report.nodeid)
+    nodeid = test_id(report.nodeid)
+    tier = _TIER.search(nodeid)
     if tier is None:
         return
     _tiers[tier.group(1)].add(report)
+    # Under xdist the controller's reports name the worker that ran them.
+    worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", None)
+    if worker is not None:
+        _workers[worker].add(report)
     if report.when == "call" and not report.skipped:
         _ran[tier.group(1)] += 1
         for name, value in report.user_properties:
-            _measured[name][report.nodeid.split("::")[-1]] = value
-    param = _COMBINATION_PARAM.search(report.nodeid)
+            _measured[name][nodeid.split("::")[-1]] = value
+    param = _COMBINATION_PARAM.search(nodeid)
     if param:
         _combinations[param.group(1)].add(report)
 
@@ -167,6 +255,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _tiers:
         return
     write = terminalreporter.write_line
+    started = terminalreporter.config.stash.get(_STARTED, time.time())
     # Wall: from the tier's first test starting to its last finishing. Tiers run
     # together share the workers, so their spans overlap; "in tests" is the sum
     # of their tests' own durations (setup included) over all workers.
@@ -176,6 +265,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{tier:<14} {span.stop - span.start:7.1f} s wall   {span.busy:7.1f} s in tests   "
             f"{len(span.tests)} tests"
         )
+    if _workers:
+        # Busy time per worker: how evenly the units were dealt out.
+        terminalreporter.section("time per worker")
+        for worker, span in sorted(_workers.items()):
+            write(f"{worker:<14} {span.busy:7.1f} s in tests   done at {span.stop - started:7.1f} s")
     if _combinations:
         terminalreporter.section("time per combination (all tiers, summed over its tests)")
         for name, span in sorted(_combinations.items()):
@@ -185,10 +279,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for name, values in sorted(_measured.items()):
             for test, value in sorted(values.items()):
                 write(f"{name} = {value}   {test}")
-    started = terminalreporter.config.stash.get(_STARTED, None)
-    if started is not None:
-        terminalreporter.section("total")
-        write(f"total wall time {time.time() - started:7.1f} s")
+    terminalreporter.section("total")
+    write(f"total wall time {time.time() - started:7.1f} s")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

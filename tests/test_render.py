@@ -118,7 +118,10 @@ def test_project_tests_pass(project: RenderedProject, tmp_path: Path) -> None:
 
 # checkov and cfn-lint take longer to start than to check a project: each runs once per
 # session over every combination the run collected its test for, and each combination's
-# test asserts on its own part of that one report.
+# test asserts on its own part of that one report. Those tests (sam validate's too) are
+# one unit of work for one xdist worker (tests/conftest.py), so no worker waits for a scan
+# the other is running.
+SCANS = "scans"
 CHECKOV_EXIT_FAILED_CHECKS = 1
 
 
@@ -206,6 +209,7 @@ def checkov_scan(
     return {"sound": sound, "output": result.describe(40), "parts": parts}
 
 
+@pytest.mark.xdist_group(SCANS)
 def test_checkov_finds_no_failed_check(project: RenderedProject, checkov_report: dict[str, Any]) -> None:
     if not checkov_report["sound"]:
         pytest.fail(f"checkov did not finish its scan:\n{checkov_report['output']}", pytrace=False)
@@ -339,6 +343,7 @@ def cfn_lint_all(
     return {"parts": parts, "runs": runs}
 
 
+@pytest.mark.xdist_group(SCANS)
 def test_cfn_lint(project: RenderedProject, cfn_lint_report: dict[str, Any]) -> None:
     templates = cloudformation_templates(project)
     assert templates, "no CloudFormation template in the project: every deployment has infrastructure as code"
@@ -441,6 +446,7 @@ def sam_validate_all(
     return {"error": error, "parts": parts}
 
 
+@pytest.mark.xdist_group(SCANS)
 @pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
 def test_sam_validate_lint(
     combination: Combination,
@@ -500,11 +506,17 @@ BROWSER_COMBINATIONS = [
 ]
 
 
+# The app's checks run once for every spa combination, and the browser tests share its
+# node_modules: one unit of work for one worker.
+FRONTEND_CHECKS = "frontend"
+
+
 @pytest.fixture(scope="session")
 def frontend_checks(session_dir: Path) -> FrontendChecks:
     return FrontendChecks(session_dir / "frontend")
 
 
+@pytest.mark.xdist_group(FRONTEND_CHECKS)
 @pytest.mark.parametrize("combination", SPA_COMBINATIONS, ids=lambda combination: combination.name)
 def test_frontend_type_checks_lints_tests_and_builds(
     combination: Combination,
@@ -616,6 +628,7 @@ def test_site_routing_function(
     assert json.loads(result.stdout) == [ROUTES]
 
 
+@pytest.mark.xdist_group(FRONTEND_CHECKS)
 @pytest.mark.parametrize("combination", BROWSER_COMBINATIONS, ids=lambda combination: combination.name)
 def test_site_in_a_browser(
     combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path

@@ -1,0 +1,181 @@
+"""How the tiers share work: the two workers (tests/conftest.py), and installs kept between runs.
+
+pytest-xdist's --dist loadgroup keeps the tests of one ``xdist_group`` on one
+worker. Two pytest and pytest-xdist releases can silently stop doing that
+(pytest-xdist#1386), and nothing would fail: both workers would only wait on
+each other's builds. So this checks the pinned releases group, and that the
+suite's own units are what the scheduling promises. Installs shared between
+combinations are keyed by what they install (``lock_closure``), never by less.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.combinations import COMBINATIONS, TEMPLATE_DIR
+from tests.conftest import REQUIRED_TIERS_ENV
+from tests.support import lock_closure
+
+_GROUPED = """
+import pytest
+
+@pytest.mark.xdist_group("first")
+@pytest.mark.parametrize("n", range(4))
+def test_first(n):
+    pass
+
+@pytest.mark.xdist_group("second")
+@pytest.mark.parametrize("n", range(4))
+def test_second(n):
+    pass
+"""
+
+# Loaded into the suite's own pytest: every collected test's unit, in the order they run.
+_DUMP_UNITS = """
+import json, os
+from tests.conftest import estimated_seconds, work_unit
+
+def pytest_collection_finish(session):
+    units = [
+        {
+            "test": item.nodeid,
+            "unit": work_unit(item),
+            "seconds": estimated_seconds(work_unit(item), item),
+            "build": item.get_closest_marker("build") is not None,
+        }
+        for item in session.items
+    ]
+    with open(os.environ["UNITS_FILE"], "w", encoding="utf-8") as report:
+        json.dump(units, report)
+"""
+
+
+def test_the_pinned_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
+    (tmp_path / "test_grouped.py").write_text(_GROUPED, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    ran = re.findall(r"^\[(gw\d+)\] .*PASSED test_grouped\.py::(test_\w+)\[\d+\]@(\w+)", result.stdout, re.M)
+    assert len(ran) == 8, f"the group is not in the test ids:\n{result.stdout}"
+    workers: dict[str, set[str]] = {}
+    for worker, test, group in ran:
+        assert test == f"test_{group}"
+        workers.setdefault(group, set()).add(worker)
+    assert all(len(found) == 1 for found in workers.values()), workers
+
+
+def collected_units(tmp_path: Path) -> list[dict[str, Any]]:
+    plugin = tmp_path / "dump_units.py"
+    plugin.write_text(_DUMP_UNITS, encoding="utf-8")
+    units_file = tmp_path / "units.json"
+    environ = {
+        **{key: value for key, value in os.environ.items() if key != REQUIRED_TIERS_ENV},
+        "PYTHONPATH": f"{tmp_path}:{TEMPLATE_DIR}",
+        "UNITS_FILE": str(units_file),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-n0",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "dump_units",
+        ],
+        cwd=TEMPLATE_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    units: list[dict[str, Any]] = json.loads(units_file.read_text(encoding="utf-8"))
+    return units
+
+
+def test_each_combination_is_a_render_and_a_build_unit_handed_out_longest_first(tmp_path: Path) -> None:
+    units = collected_units(tmp_path)
+    assert units, "the suite collected nothing"
+    # The from-scratch install is the longest single test: it starts first, on its own.
+    assert "test_make_install_test_from_scratch" in units[0]["test"]
+    assert units[0]["unit"] is None
+
+    names = {combination.name for combination in COMBINATIONS}
+    for entry in units:
+        found = re.search(r"\[([^\]]+)\]$", entry["test"])
+        if entry["unit"] is None or found is None or found.group(1) not in names:
+            continue
+        if entry["build"]:
+            assert entry["unit"] == f"build:{found.group(1)}", entry
+        elif entry["unit"].startswith(("render:", "build:")):
+            assert entry["unit"] == f"render:{found.group(1)}", entry
+    built = {entry["unit"] for entry in units if entry["test"].startswith("tests/test_build.py::")}
+    assert built == {f"build:{name}" for name in names}, "every combination is built, in a unit of its own"
+
+    # A unit's tests are handed out together, and the units longest first.
+    order: list[str] = []
+    for entry in units:
+        if entry["unit"] is not None and (not order or order[-1] != entry["unit"]):
+            assert entry["unit"] not in order, f"{entry['unit']} is split: {entry['test']}"
+            order.append(entry["unit"])
+    seconds = [entry["seconds"] for entry in units]
+    assert seconds == sorted(seconds, reverse=True)
+
+
+_LOCK = """\
+boto3==1.44.5
+    # via
+    #   -r requirements-dev.in
+    #   moto
+botocore==1.44.5
+    # via
+    #   boto3
+    #   s3transfer
+flask==3.2.1
+    # via -r requirements.in
+jmespath==1.1.0
+    # via
+    #   -c requirements.txt
+    #   boto3
+    #   botocore
+python-dateutil==2.9.0.post0
+    # via botocore
+s3transfer==0.19.3
+    # via boto3
+six==1.17.0
+    # via python-dateutil
+Typing_Extensions==4.15.0
+    # via flask
+"""
+
+
+def test_a_lock_closure_holds_what_the_package_needs_and_nothing_else() -> None:
+    closure = lock_closure(_LOCK, "boto3")
+    assert closure == (
+        "boto3==1.44.5",
+        "botocore==1.44.5",
+        "jmespath==1.1.0",
+        "python-dateutil==2.9.0.post0",
+        "s3transfer==0.19.3",
+        "six==1.17.0",  # two levels down, through python-dateutil
+    )
+    assert lock_closure(_LOCK, "Flask") == ("Typing_Extensions==4.15.0", "flask==3.2.1")
+    assert lock_closure(_LOCK, "no-such-package") == ()
