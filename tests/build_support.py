@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -189,6 +188,8 @@ class Artifact:
     build_seconds: float
     # The stack's other functions (the migration function of storage=rds): name -> (code, handler).
     others: dict[str, tuple[Path, str]] = field(default_factory=dict)
+    # What the build ran, with its seconds (codestar: each buildspec command).
+    steps: dict[str, float] = field(default_factory=dict)
 
     def function(self, name: str) -> tuple[Path, str]:
         """The code directory and handler of the function ``name`` (ApiFunction: the API)."""
@@ -225,8 +226,7 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
     python = build_python(version)
     house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
     sdk = runtime_sdk(project, python)
-    started = time.perf_counter()
-    _check(
+    built = _check(
         run(
             ["make", "build", f"SAM={require_tool('sam')}", f"BUILD_PYTHON={python}"],
             cwd=project,
@@ -234,10 +234,10 @@ def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
         ),
         "make build",
     )
-    return sam_artifact(combination, project, sdk, time.perf_counter() - started)
+    return sam_artifact(combination, project, sdk, {"make build": built.seconds})
 
 
-def sam_artifact(combination: Combination, project: Path, sdk: Path, seconds: float) -> Artifact:
+def sam_artifact(combination: Combination, project: Path, sdk: Path, steps: dict[str, float]) -> Artifact:
     """The artifact ``sam build`` left in ``project``: its functions' code directories and handlers."""
     # Where the Makefile's runtime-sdk target would put it, so `make invoke` finds it.
     (project / ".aws-sam" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
@@ -258,8 +258,9 @@ def sam_artifact(combination: Combination, project: Path, sdk: Path, seconds: fl
         handler=handler,
         python=find_python(combination["python_version"]),
         runtime_sdk=sdk,
-        build_seconds=seconds,
+        build_seconds=sum(steps.values()),
         others=functions,
+        steps=steps,
     )
 
 
@@ -300,6 +301,7 @@ class BuildCache:
             runtime_sdk=Path(data["runtime_sdk"]),
             build_seconds=data["build_seconds"],
             others={name: (Path(code), handler) for name, (code, handler) in data["others"].items()},
+            steps=data["steps"],
         )
 
     @staticmethod
@@ -318,6 +320,7 @@ class BuildCache:
             "python": str(artifact.python),
             "runtime_sdk": str(artifact.runtime_sdk),
             "build_seconds": artifact.build_seconds,
+            "steps": artifact.steps,
             "others": {name: [str(code), handler] for name, (code, handler) in artifact.others.items()},
         }
 

@@ -12,7 +12,6 @@ through Zappa's handler and the settings module it wrote.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,8 +47,7 @@ def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
     house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
     sdk = runtime_sdk(project, python)
     zappa_env = project_env(project, version)
-    started = time.perf_counter()
-    _check(
+    built = _check(
         run(
             [
                 "make",
@@ -63,7 +61,6 @@ def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
         ),
         "make build",
     )
-    seconds = time.perf_counter() - started
     # Where the project's runtime-sdk target would put it, so `make invoke` finds it.
     (project / ".zappa" / "runtime-sdk").symlink_to(sdk, target_is_directory=True)
     code = project / ".zappa" / "package"
@@ -80,6 +77,7 @@ def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
         handler=HANDLER,
         python=find_python(version),
         runtime_sdk=sdk,
-        build_seconds=seconds,
+        build_seconds=built.seconds,
         others=others,
+        steps={"make build": built.seconds},
     )

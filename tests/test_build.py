@@ -1,8 +1,8 @@
 """Build tier: every combination's Lambda artifact, built with the real tool and run as Lambda runs it.
 
-For every python_version x architecture of each store, and every other
-structural combination (``build_support.build_combinations()``): ``make build``
-(``sam build``) offline from a shared wheelhouse; native code and wheel tags
+For every combination (the list holds every python_version x architecture of
+each backend and store, ``tests/combinations.py``): the backend's own build
+offline from a shared wheelhouse; native code and wheel tags
 match the Lambda architecture and runtime; every module ships valid,
 unchecked-hash bytecode for the runtime; the zip fits its store's budget; and
 the artifact, imported in a clean interpreter with only itself and the
@@ -131,6 +131,8 @@ def test_zipped_artifact_fits_the_budget(
     size = artifact.zipped_size()
     record_property("artifact_zip_bytes", size)
     record_property("build_seconds", round(artifact.build_seconds, 1))
+    if len(artifact.steps) > 1:
+        record_property("build_steps", artifact.steps)
     store = artifact.combination["storage"]
     budget = ZIP_BUDGET_BYTES[f"{store}-{artifact.combination['rds_engine']}" if store == "rds" else store]
     assert size <= budget, f"the artifact zips to {size:,} bytes, over {budget:,}"
