@@ -59,7 +59,13 @@ class LocalAws:
         self._server: BaseWSGIServer = make_server(HOST, port, app, threaded=False)
         self.port = self._server.server_port
         self.url = endpoint_url(self.port)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            # How soon stop() is noticed: the default half second is paid by every test that starts one.
+            kwargs={"poll_interval": 0.05},
+            name="local-aws",
+            daemon=True,
+        )
 
     def start(self) -> LocalAws:
         self._thread.start()
