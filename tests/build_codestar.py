@@ -1,10 +1,14 @@
-"""The build tier's builder for deployment=codestar: the project's buildspec.yml, run as CodeBuild runs it.
+"""deployment=codestar: the project's buildspec.yml, run as CodeBuild runs it, shared by the tiers.
 
-``build_with_codestar`` renders the project and runs every command of its
-``buildspec.yml`` phases (install, pre_build, build, post_build) in order,
-with the environment the pipeline's CodeBuild project gives it (STAGE,
+``Pipelines`` runs every command of a combination's ``buildspec.yml`` phases
+(install, pre_build, build, post_build) in order, in one working copy, with
+the environment the pipeline's CodeBuild project gives it (STAGE,
 ARTIFACT_BUCKET{, the stage's secrets}), offline from the shared wheelhouse.
-What differs from CodeBuild, and why:
+A codestar project's own checks are its pipeline's first phases (``make
+install``, ``make lint``, ``make test``): the render tier runs those, and the
+build tier goes on in the same working copy, as one CodeBuild build runs
+every phase in one checkout. So each command runs once per combination and
+session, whichever tier asks first. What differs from CodeBuild, and why:
 
 * The test database: CodeBuild starts one in Docker (``docker ...`` commands);
   this machine already serves PostgreSQL and MariaDB at those addresses and
@@ -14,6 +18,8 @@ What differs from CodeBuild, and why:
   ``template-export.yml``.
 * The tools' environments: ``.venv`` and ``.venv-sam`` are the shared cached
   ones (same pins), so ``make install`` finds them installed.
+* ``make test`` writes pytest's report (``PYTEST_ADDOPTS``), so the render
+  tier can check what ran.
 
 The artifact is ``sam build``'s, as with ``build_with_sam``, so the build
 tier's checks and invokes run on it unchanged.
@@ -24,21 +30,25 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from tests.combinations import Combination
-from tests.support import mypy_cache, project_env, render_project, require_tool, run
+from tests.support import file_lock, mypy_cache, project_env, render_project, require_tool, run
 
 if TYPE_CHECKING:
     from tests.build_support import Artifact
 
 BUILDSPEC = "buildspec.yml"
 PHASES = ("install", "pre_build", "build", "post_build")
+# The last phase that checks the project before it is built: the render tier runs the pipeline this far.
+CHECKS_THROUGH = "pre_build"
 STAGE = "dev"
 ARTIFACT_BUCKET = "pipeline-artifacts"
 # What CodeBuild reads from the stage's Secrets Manager secret (secrets=env).
@@ -60,43 +70,137 @@ def needs_docker(command: str) -> bool:
     return command.startswith("docker ") or "docker exec" in command
 
 
-def build_with_codestar(combination: Combination, workdir: Path) -> Artifact:
-    # Imported here: build_support imports this module for its BUILDERS.
-    from tests.build_support import _check, _pip_environ, build_python, runtime_sdk, sam_artifact, wheelhouse
+@dataclass(frozen=True)
+class PipelineRun:
+    """Where a combination's pipeline stands."""
 
+    project: Path  # the working copy
+    phases: tuple[str, ...]  # the phases that passed, in order
+    steps: dict[str, float]  # "phase: command" -> seconds
+    failure: str | None  # the command that failed, with its output
+    junit: Path  # pytest's report of `make test`
+    runtime_sdk: Path
+
+
+class Pipelines:
+    """Each codestar combination's CodeBuild build, phase by phase, shared by the xdist workers.
+
+    ``through(combination, phase)`` runs what is left of the phases up to
+    ``phase`` and says where the pipeline stands. As the render and build
+    caches: a lock per combination, the state in a file; a failed command
+    stops the pipeline, and is reported again to whoever asks next.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def through(self, combination: Combination, last: str) -> PipelineRun:
+        base = self.root / combination.name
+        state_file = base / "state.json"
+        with file_lock(self.root / f"{combination.name}.lock"):
+            state = (
+                json.loads(state_file.read_text(encoding="utf-8"))
+                if state_file.exists()
+                else _check_out(combination, base)
+            )
+            for phase in PHASES[: PHASES.index(last) + 1]:
+                if state["failure"] is None and phase not in state["phases"]:
+                    state["failure"] = _run_phase(combination, state, phase, base)
+                    if state["failure"] is None:
+                        state["phases"].append(phase)
+            partial = state_file.with_suffix(".partial")
+            partial.write_text(json.dumps(state), encoding="utf-8")
+            partial.replace(state_file)
+        return PipelineRun(
+            project=Path(state["project"]),
+            phases=tuple(state["phases"]),
+            steps=state["steps"],
+            failure=state["failure"],
+            junit=base / "pytest.xml",
+            runtime_sdk=Path(state["runtime_sdk"]),
+        )
+
+    def build(self, combination: Combination, workdir: Path) -> Artifact:
+        """The build tier's builder: every phase, and the artifact ``sam build`` left in the working copy.
+
+        ``workdir`` stays empty: the working copy is the pipeline's own, where
+        the render tier may already have run the checks.
+        """
+        from tests.build_support import BuildError, sam_artifact
+
+        pipeline = self.through(combination, PHASES[-1])
+        if pipeline.failure is not None:
+            raise BuildError(pipeline.failure)
+        return sam_artifact(combination, pipeline.project, pipeline.runtime_sdk, pipeline.steps)
+
+
+def _check_out(combination: Combination, base: Path) -> dict[str, Any]:
+    """The working copy, as CodeBuild checks it out, with the shared tools and the stage's network."""
+    # Imported here: build_support imports this module.
+    from tests.build_support import build_python, runtime_sdk, wheelhouse
+
+    shutil.rmtree(base, ignore_errors=True)  # an earlier attempt stopped half-way
     version = combination["python_version"]
-    project = render_project(combination, workdir)
+    project = render_project(combination, base / "checkout")
     python = build_python(version)
     house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
-    sdk = runtime_sdk(project, python)
     _use_shared_environments(project, version)
     if combination["storage"] == "rds":
         _fill_in_network(project / f"template-configuration.{STAGE}.json")
+    return {
+        "project": str(project),
+        "python": str(python),
+        "wheelhouse": str(house),
+        "runtime_sdk": str(runtime_sdk(project, python)),
+        "phases": [],
+        "steps": {},
+        "failure": None,
+    }
 
-    environ = _pip_environ(house, offline=True)
+
+def _run_phase(combination: Combination, state: dict[str, Any], phase: str, base: Path) -> str | None:
+    """Run the phase's commands in order; the first failure, described, or None."""
+    from tests.build_support import _pip_environ
+
+    project = Path(state["project"])
+    environ = _pip_environ(Path(state["wheelhouse"]), offline=True)
     environ.update(
         STAGE=STAGE,
         ARTIFACT_BUCKET=ARTIFACT_BUCKET,
         CODEBUILD_BUILD_SUCCEEDING="1",
-        BUILD_PYTHON=str(python),
+        BUILD_PYTHON=state["python"],
         SAM=str(require_tool("sam")),
         AWS_DEFAULT_REGION=combination.answers.get("aws_region", "us-east-1"),
     )
     if combination["secrets"] == "env":
         environ.update(SECRETS)
-    steps: dict[str, float] = {}
-    # `make lint` runs mypy: with the render tier's cache for this combination, as a developer's.
-    with _artifact_bucket() as aws, mypy_cache(combination.name, project_env(project, version)) as cache:
-        environ.update(aws, MYPY_CACHE_DIR=str(cache))
-        for phase, command in buildspec_commands(project):
-            if needs_docker(command):
+    with _phase_environment(combination, project, phase, base) as extra:
+        environ.update(extra)
+        for command_phase, command in buildspec_commands(project):
+            if command_phase != phase or needs_docker(command):
                 continue
-            result = _check(
-                run(["bash", "-eo", "pipefail", "-c", command], cwd=project, env=environ),
-                f"{phase}: {command}",
-            )
-            steps[f"{phase}: {command}"] = round(result.seconds, 1)
-    return sam_artifact(combination, project, sdk, steps)
+            result = run(["bash", "-eo", "pipefail", "-c", command], cwd=project, env=environ)
+            state["steps"][f"{phase}: {command}"] = round(result.seconds, 1)
+            if result.returncode != 0:
+                return f"{phase}: {command} failed:\n{result.describe()}"
+    return None
+
+
+@contextmanager
+def _phase_environment(
+    combination: Combination, project: Path, phase: str, base: Path
+) -> Iterator[dict[str, str]]:
+    """What a phase needs besides CodeBuild's variables."""
+    if phase == "pre_build":
+        # `make lint` runs mypy: with the render tier's cache for this combination, as a developer's.
+        version = combination["python_version"]
+        with mypy_cache(combination.name, project_env(project, version)) as cache:
+            yield {"MYPY_CACHE_DIR": str(cache), "PYTEST_ADDOPTS": f"--junitxml={base / 'pytest.xml'}"}
+    elif phase == "post_build":
+        with _artifact_bucket() as aws:  # `make package` uploads to it
+            yield aws
+    else:
+        yield {}
 
 
 def _use_shared_environments(project: Path, version: str) -> None:

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import yaml
 
-from tests.build_codestar import build_with_codestar
+from tests.build_codestar import Pipelines
 from tests.build_zappa import build_with_zappa
 from tests.combinations import Combination
 from tests.support import (
@@ -264,22 +264,21 @@ def sam_artifact(combination: Combination, project: Path, sdk: Path, steps: dict
     )
 
 
-BUILDERS: dict[str, Callable[[Combination, Path], Artifact]] = {
-    "sam": build_with_sam,
-    "zappa": build_with_zappa,
-    "codestar": build_with_codestar,
-}
-
-
 class BuildCache:
     """Builds each combination once per session, shared by all xdist workers (as ``RenderCache``).
 
     A failed build is remembered too, so the combination's other tests report
-    its output instead of building again.
+    its output instead of building again. A codestar build is the rest of the
+    combination's pipeline, whose checks the render tier may have run already.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, pipelines: Pipelines) -> None:
         self.root = root
+        self.builders: dict[str, Callable[[Combination, Path], Artifact]] = {
+            "sam": build_with_sam,
+            "zappa": build_with_zappa,
+            "codestar": pipelines.build,
+        }
 
     def get(self, combination: Combination) -> Artifact:
         base = self.root / combination.name
@@ -304,9 +303,8 @@ class BuildCache:
             steps=data["steps"],
         )
 
-    @staticmethod
-    def _build(combination: Combination, workdir: Path) -> dict[str, Any]:
-        builder = BUILDERS.get(combination["deployment"])
+    def _build(self, combination: Combination, workdir: Path) -> dict[str, Any]:
+        builder = self.builders.get(combination["deployment"])
         if builder is None:
             return {"error": f"the build tier has no builder for deployment={combination['deployment']}"}
         try:

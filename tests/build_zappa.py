@@ -37,7 +37,7 @@ def add_stage(project: Path, stage: str) -> None:
 
 def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
     """Render the project and run its ``make build`` with the pinned Zappa, offline."""
-    # Imported here: build_support imports this module for its BUILDERS.
+    # Imported here: build_support imports this module.
     from tests.build_support import Artifact, _check, _pip_environ, build_python, runtime_sdk, wheelhouse
 
     version = combination["python_version"]

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests import combinations
+from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
 from tests.support import RenderCache, RenderedProject
@@ -81,16 +82,18 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # that one worker runs in a row. A combination's tests are two units, its rendered project
 # (`render:<name>`) and its built artifact (`build:<name>`), so a worker never waits on a lock
 # for a build or an environment the other worker is making, and `make validate` still keeps
-# both workers busy. Tests that share one session-wide result mark their own group (the scans
-# and the app's checks in test_render.py). Units are handed out longest first, so the run does
-# not end with one worker on a long build while the other idles.
+# both workers busy. A codestar project's checks run in its pipeline, which its build goes on
+# with (marker `pipeline`): they are in the build unit. Tests that share one session-wide
+# result mark their own group (the scans and the app's checks in test_render.py). Units are
+# handed out longest first, so the run does not end with one worker on a long build while the
+# other idles.
 
 # Rough seconds per unit on the 2-core machine, only to order them: a build unit's build
-# (codestar's runs its buildspec: the project's lint and tests, and the app's for spa) and its
-# invokes; a render unit's project tests (against a database server for rds).
-_BUILD_SECONDS = {"codestar": 60, "sam": 15, "zappa": 20}
+# (codestar's runs its whole pipeline: the project's lint and tests, and the app's for spa)
+# and its invokes; a render unit's project tests (against a database server for rds).
+_BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
 _GROUP_SECONDS = {"scans": 100, "frontend": 90}
-_INSTALL_SECONDS = 120
+_INSTALL_SECONDS = 150
 
 
 def item_combination(item: pytest.Item) -> Combination | None:
@@ -107,8 +110,8 @@ def work_unit(item: pytest.Item) -> str | None:
     combination = item_combination(item)
     if combination is None or item.get_closest_marker("install"):
         return None
-    part = "build" if item.get_closest_marker("build") else "render"
-    return f"{part}:{combination.name}"
+    shares_the_build = item.get_closest_marker("build") or item.get_closest_marker("pipeline")
+    return f"{'build' if shares_the_build else 'render'}:{combination.name}"
 
 
 def estimated_seconds(unit: str | None, item: pytest.Item) -> float:
@@ -182,9 +185,15 @@ def rendered(render_cache: RenderCache) -> Callable[[Combination], RenderedProje
 
 
 @pytest.fixture(scope="session")
-def built(session_dir: Path) -> Callable[[Combination], Artifact]:
+def pipelines(session_dir: Path) -> Pipelines:
+    """The codestar combinations' pipelines: the render tier's checks, then the build (build_codestar.py)."""
+    return Pipelines(session_dir / "pipelines")
+
+
+@pytest.fixture(scope="session")
+def built(session_dir: Path, pipelines: Pipelines) -> Callable[[Combination], Artifact]:
     """``built(combination)``: its artifact, built once per session; a failed build fails the test."""
-    cache = BuildCache(session_dir / "built")
+    cache = BuildCache(session_dir / "built", pipelines)
 
     def get(combination: Combination) -> Artifact:
         try:

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from tests import options
+from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, Combination
 from tests.frontend import (
     FRONTEND,
@@ -81,9 +82,36 @@ def test_make_install_test_from_scratch(
 # --- tools run in the project --------------------------------------------------------------------
 
 
-def test_project_tests_pass(project: RenderedProject, tmp_path: Path) -> None:
-    """The generated project's own test suite passes, and actually ran tests."""
-    env = project_env(project.path, project.combination["python_version"])
+# A codestar project's checks run in its pipeline, and its build goes on in that working copy.
+PROJECT_TESTS = [
+    pytest.param(combination, id=combination.name, marks=pytest.mark.pipeline)
+    if combination["deployment"] == "codestar"
+    else pytest.param(combination, id=combination.name)
+    for combination in COMBINATIONS
+]
+
+
+@pytest.mark.parametrize("combination", PROJECT_TESTS)
+def test_project_tests_pass(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    pipelines: Pipelines,
+    tmp_path: Path,
+) -> None:
+    """The generated project's own test suite passes, and actually ran tests.
+
+    For codestar, as its pipeline runs it: the buildspec's phases up to
+    pre_build (``make install``, ``make lint``, ``make test``), in the working
+    copy the build tier then builds and packages.
+    """
+    if combination["deployment"] == "codestar":
+        pipeline = pipelines.through(combination, CHECKS_THROUGH)
+        if pipeline.failure is not None:
+            pytest.fail(f"the project's pipeline: {pipeline.failure}", pytrace=False)
+        assert_tests_ran(pipeline.junit, "`make test` in the pipeline")
+        return
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
     junit = tmp_path / "junit.xml"
     result = env.run(
         [
@@ -100,9 +128,15 @@ def test_project_tests_pass(project: RenderedProject, tmp_path: Path) -> None:
     if result.returncode == 5:
         pytest.fail(f"the generated project's pytest collected no tests:\n{result.describe()}", pytrace=False)
     check(result, "the generated project's tests")
+    assert_tests_ran(junit, result.describe(40))
+
+
+def assert_tests_ran(junit: Path, described: str) -> None:
+    """pytest's report holds tests, and none was skipped: every test must run in the tier's environment."""
+    assert junit.is_file(), f"pytest wrote no report to {junit}:\n{described}"
     suites = ET.parse(junit).getroot()  # noqa: S314 -- the report pytest just wrote, not untrusted input
     ran = sum(int(suite.get("tests", 0)) for suite in suites.iter("testsuite"))
-    assert ran > 0, f"the generated project ran no tests:\n{result.describe()}"
+    assert ran > 0, f"the generated project ran no tests:\n{described}"
     skipped = [
         case.get("classname", "") + "::" + case.get("name", "")
         for case in suites.iter("testcase")
@@ -112,7 +146,7 @@ def test_project_tests_pass(project: RenderedProject, tmp_path: Path) -> None:
         "generated tests were skipped; every test must run in the tier's environment:\n"
         + "\n".join(skipped)
         + "\n"
-        + result.describe(40)
+        + described
     )
 
 

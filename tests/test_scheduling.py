@@ -47,7 +47,7 @@ def pytest_collection_finish(session):
             "test": item.nodeid,
             "unit": work_unit(item),
             "seconds": estimated_seconds(work_unit(item), item),
-            "build": item.get_closest_marker("build") is not None,
+            "with_build": any(item.get_closest_marker(mark) for mark in ("build", "pipeline")),
         }
         for item in session.items
     ]
@@ -123,12 +123,17 @@ def test_each_combination_is_a_render_and_a_build_unit_handed_out_longest_first(
         found = re.search(r"\[([^\]]+)\]$", entry["test"])
         if entry["unit"] is None or found is None or found.group(1) not in names:
             continue
-        if entry["build"]:
+        if entry["with_build"]:
             assert entry["unit"] == f"build:{found.group(1)}", entry
         elif entry["unit"].startswith(("render:", "build:")):
             assert entry["unit"] == f"render:{found.group(1)}", entry
     built = {entry["unit"] for entry in units if entry["test"].startswith("tests/test_build.py::")}
     assert built == {f"build:{name}" for name in names}, "every combination is built, in a unit of its own"
+    # A codestar project's tests run in the pipeline its build goes on with.
+    project_tests = "tests/test_render.py::test_project_tests_pass["
+    checked = {entry["unit"] for entry in units if entry["test"].startswith(project_tests)}
+    codestar = {combination.name for combination in COMBINATIONS if combination["deployment"] == "codestar"}
+    assert checked == {f"{'build' if name in codestar else 'render'}:{name}" for name in names}
 
     # A unit's tests are handed out together, and the units longest first.
     order: list[str] = []
