@@ -26,12 +26,7 @@ from tests import combinations
 from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
-from tests.support import RenderCache, RenderedProject
-
-# `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
-# test (a missing file, a marker that deselected it) then fails the run.
-REQUIRED_TIERS_ENV = "SERVERLESS_FLASK_REQUIRED_TIERS"
-
+from tests.support import REQUIRED_TIERS_ENV, RenderCache, RenderedProject
 
 # test function name -> the combinations it was collected for (after -k/-m deselection)
 _COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()

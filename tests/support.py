@@ -58,6 +58,28 @@ def cache_dir() -> Path:
     return Path(xdg) / "serverless-flask"
 
 
+# `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
+# test (a missing file, a marker that deselected it) then fails the run (conftest.py).
+REQUIRED_TIERS_ENV = "SERVERLESS_FLASK_REQUIRED_TIERS"
+
+
+def collect_only(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """A pytest of its own that only collects the template's tests (``args``), ``env`` added to this one's.
+
+    Serially, and without .ci/run's tier requirement, which is not for a run that only collects.
+    """
+    environ = {key: value for key, value in os.environ.items() if key != REQUIRED_TIERS_ENV}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n0", "-p", "no:cacheprovider", *args],
+        cwd=TEMPLATE_DIR,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def load_hook(name: str) -> ModuleType:
     """Import ``hooks/<name>.py`` (hooks/ is not a package; the hooks are importable unrendered)."""
     path = TEMPLATE_DIR / "hooks" / f"{name}.py"

@@ -19,7 +19,7 @@ import yaml
 
 from tests import combinations as combos
 from tests.combinations import BUILD_KEYS, TEMPLATE_DIR, VARIANT_OPTIONS, load_options
-from tests.conftest import REQUIRED_TIERS_ENV
+from tests.support import collect_only
 
 # The whole list, whatever SERVERLESS_FLASK_COMBINATION narrows a run to.
 COMBINATIONS = combos.ALL_COMBINATIONS
@@ -200,30 +200,6 @@ def test_a_bad_selection_is_one_line(given: str, message: str) -> None:
     assert message in result.stderr
 
 
-def collect_render_tier(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """A pytest of its own that only collects the render tier, with ``env`` added to this one's."""
-    # .ci/run's tier requirement is not for a run that only collects.
-    environ = {key: value for key, value in os.environ.items() if key != REQUIRED_TIERS_ENV}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-n0",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_render.py",
-        ],
-        cwd=TEMPLATE_DIR,
-        env={**environ, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_the_environment_narrows_every_tier() -> None:
     """What `make validate` sets: pytest collects the tiers for that one combination only."""
     answers = {
@@ -234,11 +210,11 @@ def test_the_environment_narrows_every_tier() -> None:
     selected = combos.from_answers(answers)
     env = {combos.SELECT_ENV: json.dumps(answers)}
     assert json.loads(run_module("--selected", "--json", **env).stdout) == [selected.to_json()]
-    collected = collect_render_tier(env)
+    collected = collect_only("tests/test_render.py", env=env)
     assert collected.returncode == 0, collected.stdout + collected.stderr
     ids = set(re.findall(r"\[([^\]]+)\]$", collected.stdout, re.MULTILINE))
     assert ids == {selected.name}, ids
-    refused = collect_render_tier({combos.SELECT_ENV: "no-such-combination"})
+    refused = collect_only("tests/test_render.py", env={combos.SELECT_ENV: "no-such-combination"})
     assert refused.returncode == pytest.ExitCode.USAGE_ERROR, refused.stdout + refused.stderr
     assert "no combination named 'no-such-combination'" in refused.stderr
 

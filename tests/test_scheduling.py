@@ -11,7 +11,6 @@ combinations are keyed by what they install (``lock_closure``), never by less.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR
-from tests.conftest import REQUIRED_TIERS_ENV
-from tests.support import lock_closure
+from tests.support import collect_only, lock_closure
 
 _GROUPED = """
 import pytest
@@ -78,34 +76,10 @@ def test_the_pinned_xdist_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
 
 
 def collected_units(tmp_path: Path) -> list[dict[str, Any]]:
-    plugin = tmp_path / "dump_units.py"
-    plugin.write_text(_DUMP_UNITS, encoding="utf-8")
+    (tmp_path / "dump_units.py").write_text(_DUMP_UNITS, encoding="utf-8")
     units_file = tmp_path / "units.json"
-    environ = {
-        **{key: value for key, value in os.environ.items() if key != REQUIRED_TIERS_ENV},
-        "PYTHONPATH": f"{tmp_path}:{TEMPLATE_DIR}",
-        "UNITS_FILE": str(units_file),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--collect-only",
-            "-q",
-            "-n0",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "dump_units",
-        ],
-        cwd=TEMPLATE_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    environ = {"PYTHONPATH": f"{tmp_path}:{TEMPLATE_DIR}", "UNITS_FILE": str(units_file)}
+    result = collect_only("-p", "dump_units", env=environ)
     assert result.returncode == 0, result.stdout + result.stderr
     units: list[dict[str, Any]] = json.loads(units_file.read_text(encoding="utf-8"))
     return units
