@@ -10,7 +10,7 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Select, Table
 from sqlalchemy.dialects import mysql
 
 # DATETIME without a precision drops the microseconds; (6) keeps them. MySQL has
@@ -39,3 +39,15 @@ def tls_connect_args(mode: str, ca_file: str | None) -> dict[str, Any]:
 def credentials_rejected(error: Exception) -> bool:
     """Whether the server refused the user name or password (not an unreachable server)."""
     return bool(error.args) and error.args[0] in ACCESS_DENIED
+
+
+def through_index(query: Select[Any], table: Table, index: str) -> Select[Any]:
+    """``query``, reading ``table`` through ``index`` whatever the table's statistics say.
+
+    For a page (``ORDER BY`` the index, ``LIMIT``) of a table of a few thousand
+    rows or fewer, MySQL and MariaDB can cost a scan of the whole table and a sort
+    below a walk of the index, and then read every row for one page: on MariaDB
+    10.11 the first page of 20,000 questions read all 20,000. ``FORCE INDEX``
+    makes every page a short walk of the index, at any size.
+    """
+    return query.with_hint(table, f"FORCE INDEX ({index})", "mysql")

@@ -4,6 +4,8 @@
   a page starts after the position ``(created_at, id)`` of the last row of the
   page before, so every page reads about ``limit`` rows whatever the size of
   the table (no ``OFFSET``, which reads and discards every row before the page).
+  The query names that index (``dialect.through_index``) where the engine's
+  planner could otherwise choose to scan and sort the table.
 * Posting an answer is one transaction: a single ``UPDATE`` raises the
   question's ``answer_count`` (and locks its row until commit), then the answer
   is inserted. When the question does not exist the update matches no row and
@@ -22,7 +24,8 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Engine, Row
 
 from . import Answer, Position, Question, QuestionNotFoundError, QuestionPage
-from .tables import answers, questions
+from .dialect import through_index
+from .tables import QUESTIONS_NEWEST_FIRST, answers, questions
 
 
 def _now() -> datetime:
@@ -45,7 +48,7 @@ class SqlQuestionRepository:
 
     def list_questions(self, limit: int, after: Position | None) -> QuestionPage:
         query = (
-            select(questions)
+            through_index(select(questions), questions, QUESTIONS_NEWEST_FIRST)
             .order_by(questions.c.created_at.desc(), questions.c.id.desc())
             # One row more than the page tells whether another page follows.
             .limit(limit + 1)

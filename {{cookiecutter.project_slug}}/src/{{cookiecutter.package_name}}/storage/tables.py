@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 from .dialect import TIMESTAMP
 
 ID_LENGTH = 36  # a UUID in its text form
+QUESTIONS_NEWEST_FIRST = "ix_questions_created_at_id"
 
 # Constraint and index names the migrations can refer to.
 metadata = MetaData(
@@ -60,7 +61,7 @@ questions = Table(
     Column("answer_count", Integer, nullable=False),
     # Newest first, page after page: a backward range scan of this index from
     # the last row seen (keyset pagination) reads one page, whatever the table's size.
-    Index(None, "created_at", "id"),
+    Index(QUESTIONS_NEWEST_FIRST, "created_at", "id"),
 )
 
 answers = Table(
