@@ -97,6 +97,7 @@ class Pipelines:
     def through(self, combination: Combination, last: str) -> PipelineRun:
         base = self.root / combination.name
         state_file = base / "state.json"
+        junit = base / "pytest.xml"  # `make test`'s report
         with file_lock(self.root / f"{combination.name}.lock"):
             state = (
                 json.loads(state_file.read_text(encoding="utf-8"))
@@ -105,7 +106,7 @@ class Pipelines:
             )
             for phase in PHASES[: PHASES.index(last) + 1]:
                 if state["failure"] is None and phase not in state["phases"]:
-                    state["failure"] = _run_phase(combination, state, phase, base)
+                    state["failure"] = _run_phase(combination, state, phase, junit)
                     if state["failure"] is None:
                         state["phases"].append(phase)
             partial = state_file.with_suffix(".partial")
@@ -116,7 +117,7 @@ class Pipelines:
             phases=tuple(state["phases"]),
             steps=state["steps"],
             failure=state["failure"],
-            junit=base / "pytest.xml",
+            junit=junit,
             runtime_sdk=Path(state["runtime_sdk"]),
         )
 
@@ -158,7 +159,7 @@ def _check_out(combination: Combination, base: Path) -> dict[str, Any]:
     }
 
 
-def _run_phase(combination: Combination, state: dict[str, Any], phase: str, base: Path) -> str | None:
+def _run_phase(combination: Combination, state: dict[str, Any], phase: str, junit: Path) -> str | None:
     """Run the phase's commands in order; the first failure, described, or None."""
     from tests.build_support import _pip_environ
 
@@ -174,7 +175,7 @@ def _run_phase(combination: Combination, state: dict[str, Any], phase: str, base
     )
     if combination["secrets"] == "env":
         environ.update(SECRETS)
-    with _phase_environment(combination, project, phase, base) as extra:
+    with _phase_environment(combination, project, phase, junit) as extra:
         environ.update(extra)
         for command_phase, command in buildspec_commands(project):
             if command_phase != phase or needs_docker(command):
@@ -188,14 +189,14 @@ def _run_phase(combination: Combination, state: dict[str, Any], phase: str, base
 
 @contextmanager
 def _phase_environment(
-    combination: Combination, project: Path, phase: str, base: Path
+    combination: Combination, project: Path, phase: str, junit: Path
 ) -> Iterator[dict[str, str]]:
     """What a phase needs besides CodeBuild's variables."""
     if phase == "pre_build":
         # `make lint` runs mypy: with the render tier's cache for this combination, as a developer's.
         version = combination["python_version"]
         with mypy_cache(combination.name, project_env(project, version)) as cache:
-            yield {"MYPY_CACHE_DIR": str(cache), "PYTEST_ADDOPTS": f"--junitxml={base / 'pytest.xml'}"}
+            yield {"MYPY_CACHE_DIR": str(cache), "PYTEST_ADDOPTS": f"--junitxml={junit}"}
     elif phase == "post_build":
         with _artifact_bucket() as aws:  # `make package` uploads to it
             yield aws

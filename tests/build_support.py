@@ -185,15 +185,18 @@ class Artifact:
     handler: str  # the function's Handler, from the built template
     python: Path  # the runtime's interpreter (python3.X)
     runtime_sdk: Path
-    build_seconds: float
+    # What the build ran, with its seconds (codestar: each buildspec command).
+    steps: dict[str, float]
     # The stack's other functions (the migration function of storage=rds): name -> (code, handler).
     others: dict[str, tuple[Path, str]] = field(default_factory=dict)
-    # What the build ran, with its seconds (codestar: each buildspec command).
-    steps: dict[str, float] = field(default_factory=dict)
 
     def function(self, name: str) -> tuple[Path, str]:
         """The code directory and handler of the function ``name`` (ApiFunction: the API)."""
         return (self.code, self.handler) if name == API_FUNCTION else self.others[name]
+
+    @property
+    def build_seconds(self) -> float:
+        return sum(self.steps.values())
 
     @property
     def python_version(self) -> str:
@@ -258,7 +261,6 @@ def sam_artifact(combination: Combination, project: Path, sdk: Path, steps: dict
         handler=handler,
         python=find_python(combination["python_version"]),
         runtime_sdk=sdk,
-        build_seconds=sum(steps.values()),
         others=functions,
         steps=steps,
     )
@@ -298,7 +300,6 @@ class BuildCache:
             handler=data["handler"],
             python=Path(data["python"]),
             runtime_sdk=Path(data["runtime_sdk"]),
-            build_seconds=data["build_seconds"],
             others={name: (Path(code), handler) for name, (code, handler) in data["others"].items()},
             steps=data["steps"],
         )
@@ -317,7 +318,6 @@ class BuildCache:
             "handler": artifact.handler,
             "python": str(artifact.python),
             "runtime_sdk": str(artifact.runtime_sdk),
-            "build_seconds": artifact.build_seconds,
             "steps": artifact.steps,
             "others": {name: [str(code), handler] for name, (code, handler) in artifact.others.items()},
         }

@@ -77,7 +77,6 @@ def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
         handler=HANDLER,
         python=find_python(version),
         runtime_sdk=sdk,
-        build_seconds=built.seconds,
         others=others,
         steps={"make build": built.seconds},
     )

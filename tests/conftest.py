@@ -26,7 +26,7 @@ from tests import combinations
 from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
-from tests.support import REQUIRED_TIERS_ENV, RenderCache, RenderedProject
+from tests.support import FRONTEND_CHECKS, REQUIRED_TIERS_ENV, SCANS, RenderCache, RenderedProject
 
 # test function name -> the combinations it was collected for (after -k/-m deselection)
 _COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()
@@ -87,7 +87,7 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # (codestar's runs its whole pipeline: the project's lint and tests, and the app's for spa)
 # and its invokes; a render unit's project tests (against a database server for rds).
 _BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
-_GROUP_SECONDS = {"scans": 100, "frontend": 90}
+_GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90}
 _INSTALL_SECONDS = 150
 
 

@@ -58,6 +58,12 @@ def cache_dir() -> Path:
     return Path(xdg) / "serverless-flask"
 
 
+# Units of work (xdist groups, scheduled in conftest.py) that share one session-wide result:
+# the scans of every project (checkov, cfn-lint, sam validate), and the app's checks with
+# the browser tests, which share its node_modules.
+SCANS = "scans"
+FRONTEND_CHECKS = "frontend"
+
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run (conftest.py).
 REQUIRED_TIERS_ENV = "SERVERLESS_FLASK_REQUIRED_TIERS"

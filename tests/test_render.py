@@ -37,9 +37,11 @@ from tests.frontend import (
     work_copy,
 )
 from tests.support import (
+    FRONTEND_CHECKS,
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
+    SCANS,
     RenderedProject,
     SessionResult,
     check,
@@ -153,9 +155,8 @@ def assert_tests_ran(junit: Path, described: str) -> None:
 # checkov and cfn-lint take longer to start than to check a project: each runs once per
 # session over every combination the run collected its test for, and each combination's
 # test asserts on its own part of that one report. Those tests (sam validate's too) are
-# one unit of work for one xdist worker (tests/conftest.py), so no worker waits for a scan
-# the other is running.
-SCANS = "scans"
+# one unit of work for one xdist worker (SCANS), so no worker waits for a scan the other
+# is running.
 CHECKOV_EXIT_FAILED_CHECKS = 1
 
 
@@ -538,11 +539,6 @@ BROWSER_COMBINATIONS = [
     next(combination for combination in SPA_COMBINATIONS if combination["deployment"] == deployment)
     for deployment in dict.fromkeys(combination["deployment"] for combination in SPA_COMBINATIONS)
 ]
-
-
-# The app's checks run once for every spa combination, and the browser tests share its
-# node_modules: one unit of work for one worker.
-FRONTEND_CHECKS = "frontend"
 
 
 @pytest.fixture(scope="session")
