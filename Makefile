@@ -23,7 +23,7 @@ TOOLS_PYTHON ?= 3.11
 
 UV_RUN := uv run --frozen
 # The template's own Python; {{cookiecutter.project_slug}}/ is linted after rendering, by the render tier.
-LINT_PATHS := hooks tests bench
+LINT_PATHS := hooks tests bench serverless_flask_jinja.py
 # A tier's deselection, for the targets below.
 FAST := not install and not build
 # The tiers whose tests take combinations: what `make validate` runs for one.
@@ -67,7 +67,7 @@ validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make
 # combination, the same tests the full run runs. Exported, so JSON needs no shell quoting.
 validate: export SERVERLESS_FLASK_COMBINATION = $(or $(COMBINATION),$(ANSWERS))
 
-lint:  ## ruff and mypy on hooks/, tests/ and bench/; actionlint on the template's CI workflow
+lint:  ## ruff and mypy on hooks/, tests/, bench/ and the Jinja extension; actionlint on the template's CI workflow
 	$(UV_RUN) ruff check $(LINT_PATHS)
 	$(UV_RUN) ruff format --check $(LINT_PATHS)
 	$(UV_RUN) mypy

@@ -37,13 +37,14 @@ PACKAGE_TEMPLATE = "{{cookiecutter.package_name}}"
 
 # The identity every combination is rendered with. Deliberately not the
 # defaults, so a name or region hard-coded in the template shows up, and with
-# an apostrophe and non-ASCII letters, which the hooks allow and every
-# generated file must quote correctly.
+# what the rules allow and every generated file must escape: quotes of every
+# kind, a backslash at the end, non-ASCII letters and punctuation ruff takes for
+# ASCII look-alikes, and characters that mean something in YAML, Markdown and HTML.
 IDENTITY: dict[str, str] = {
-    "project_name": "Quiz Board Service",
-    "description": "Answers the team's questions about Lambda",
-    "author_name": "Zoë O'Brien",
-    "author_email": "zoe.obrien@example.org",
+    "project_name": "“Quiz” Board Service",
+    "description": 'Answers the team’s "questions" about Lambda: <fast> & 100% *safe* – #1 \\',
+    "author_name": 'Zoë "Zed" O\'Brien',
+    "author_email": "zoe.o'brien@example.org",
     "aws_region": "eu-west-1",
 }
 IDENTITY_SLUG = "quiz-board-service"
@@ -138,6 +139,17 @@ class SessionResult:
 
 def render_answers(combination: Combination) -> dict[str, str]:
     return {**IDENTITY, **combination.answers}
+
+
+def jinja_literal(value: str) -> str:
+    """``value`` as a Jinja expression that renders back to exactly ``value``.
+
+    Cookiecutter renders every answer given on its command line or in ``extra_context`` as a
+    template (so derived defaults work); it does not render what a user types at its questions.
+    This gives an answer as typed: ``{{`` in it stays two braces.
+    """
+    escaped = value.encode("unicode-escape").decode("ascii").replace('"', '\\"')
+    return '{{ "' + escaped + '" }}'
 
 
 def render_project(

@@ -11,6 +11,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api
 from werkzeug.exceptions import InternalServerError
 
+from . import TITLE
 from . import __doc__ as description
 from .api import health, questions
 {%- if cookiecutter.frontend == 'spa' %}
@@ -38,7 +39,7 @@ def create_app(
     app = App(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        API_TITLE="{{ cookiecutter.project_name }}",
+        API_TITLE=TITLE,
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
