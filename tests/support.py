@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.combinations import TEMPLATE_DIR, Combination
 
@@ -61,9 +63,11 @@ def cache_dir() -> Path:
 
 # Units of work (xdist groups, scheduled in conftest.py) that share one session-wide result:
 # the scans of every project (checkov, cfn-lint, sam validate), and the app's checks with
-# the browser tests, which share its node_modules.
+# the browser tests, which share its node_modules. And one long test with a unit of its own,
+# so that it is handed out among the long units, not last: the answers' property test.
 SCANS = "scans"
 FRONTEND_CHECKS = "frontend"
+ANSWERS = "answers"
 
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run (conftest.py).
@@ -574,3 +578,35 @@ def project_env(project: Path, python_version: str, requirements: str = "require
             )
             marker.write_text(f"{requirement_file}\n", encoding="utf-8")
     return env
+
+
+# --- structured files ----------------------------------------------------------------------------
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, !GetAtt, ...)."""
+
+
+def _construct_tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_tagged)
+
+STRUCTURED_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml"})
+
+
+def load_structured(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in {".yaml", ".yml"}:
+        # The first document: CloudFormation and workflow files hold one.
+        return next(iter(yaml.load_all(text, Loader=_CloudFormationLoader)), None)
+    if path.suffix == ".json":
+        return json.loads(text)
+    if path.suffix == ".toml":
+        return tomllib.loads(text)
+    raise ValueError(f"not a structured file: {path}")

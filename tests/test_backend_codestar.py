@@ -21,8 +21,7 @@ import yaml
 from tests.build_codestar import BUILDSPEC, needs_docker
 from tests.build_support import Artifact
 from tests.combinations import COMBINATIONS, Combination
-from tests.support import RenderedProject
-from tests.test_render import load_structured
+from tests.support import RenderedProject, load_structured
 
 CODESTAR = [combination for combination in COMBINATIONS if combination["deployment"] == "codestar"]
 ARTIFACT_FILES = ["template-export.yml", "template-configuration.json"]

@@ -47,6 +47,7 @@ from tests.support import (
     check,
     clean_environ,
     find_python,
+    load_structured,
     lock_closure,
     mypy_cache,
     project_env,
@@ -784,33 +785,6 @@ def test_recorded_answers(project: RenderedProject) -> None:
     assert not different, f"recorded answers differ (recorded, given): {different}"
     missing = sorted(set(options.default_answers()) - set(recorded))
     assert not missing, f"options missing from .cookiecutter.json: {missing}"
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, !GetAtt, ...)."""
-
-
-def _construct_tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_tagged)
-
-
-def load_structured(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in {".yaml", ".yml"}:
-        # The first document: CloudFormation and workflow files hold one.
-        return next(iter(yaml.load_all(text, Loader=_CloudFormationLoader)), None)
-    if path.suffix == ".json":
-        return json.loads(text)
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    raise ValueError(f"not a structured file: {path}")
 
 
 def test_structured_files_parse(project: RenderedProject) -> None:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dev import local
+
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter.deployment != 'zappa' %}
 from {{ cookiecutter.package_name }}.handler import make_handler

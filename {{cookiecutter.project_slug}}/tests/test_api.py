@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dev.local_secrets import ADMIN_TOKEN
+
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.storage import QuestionRepository
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from dev import migrate as make_migrate
 from dev.local_store import migrate
+
 from {{ cookiecutter.package_name }} import migrate as migration_function
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
 from {{ cookiecutter.package_name }}.storage.tables import metadata

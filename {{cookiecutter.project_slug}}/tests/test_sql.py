@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 
 from dev.local_store import migrate
+
 from {{ cookiecutter.package_name }}.storage import QuestionNotFoundError
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
 from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
