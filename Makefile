@@ -53,7 +53,7 @@ $(TOOLS_DIR)/.checkov-$(CHECKOV_VERSION):
 test: tools  ## Run every tier: hooks, render (all combinations, with one from-scratch install) and build
 	$(UV_RUN) pytest $(PYTEST_ARGS)
 
-test-fast: tools  ## Hooks and render tiers, without the from-scratch install and the build tier
+test-fast: tools  ## Hooks, answers and render tiers, without the from-scratch install and the build tier
 	$(UV_RUN) pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make matrix`) or ANSWERS='<json>'

@@ -64,6 +64,15 @@ def test_every_answer_has_a_rule() -> None:
     assert free_text == set(pre_gen.FIELD_CHECKS)
 
 
+def test_the_answers_are_checked_after_the_last_question() -> None:
+    """cookiecutter renders the keys in order: the check must see every answer, derived ones too."""
+    keys = list(COOKIECUTTER)
+    questions = [key for key in keys if not key.startswith("_")]
+    assert COOKIECUTTER["__answers_checked"] == "{{ cookiecutter | check_answers }}"
+    assert keys.index("__answers_checked") > keys.index(questions[-1])
+    assert "serverless_flask_jinja.AnswersExtension" in COOKIECUTTER["_extensions"]
+
+
 # --- pre_gen_project rules -----------------------------------------------------------------------
 
 
