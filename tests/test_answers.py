@@ -32,7 +32,6 @@ from typing import Any
 
 import pytest
 import yaml
-from cfnlint.api import ManualArgs, lint
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, Phase, example, given, note, seed, settings
@@ -444,6 +443,8 @@ def cfn_lint_findings(projects: list[tuple[dict[str, str], Path]]) -> tuple[list
     """cfn-lint, in this process (its rules and schemas load once), over every distinct rendered
     template: answers that do not reach a template (the author's) leave it as another example's.
     The findings, and how many templates were linted."""
+    from cfnlint.api import ManualArgs, lint  # seconds to import: only when this test runs
+
     findings = []
     linted: set[tuple[str, tuple[str, ...]]] = set()
     for expected, project in projects:
