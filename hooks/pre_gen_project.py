@@ -66,6 +66,36 @@ AWS_REGIONS = frozenset(
     }
 )
 
+# Regions in AWS_REGIONS without a service an option's stack needs, by option value (from
+# cfn-lint's resource schemas per region; tests/test_hooks.py checks the table against them):
+# deployment=codestar's pipeline stack needs CodeConnections and CodeBuild, storage=rds's stack
+# RDS Proxy.
+REGIONS_WITHOUT: dict[tuple[str, str], dict[str, frozenset[str]]] = {
+    ("deployment", "codestar"): {
+        "CodeConnections": frozenset(
+            {
+                "af-south-1",
+                "ap-east-1",
+                "ap-east-2",
+                "ap-northeast-3",
+                "ap-south-2",
+                "ap-southeast-3",
+                "ap-southeast-4",
+                "ap-southeast-5",
+                "ap-southeast-7",
+                "ca-west-1",
+                "eu-central-2",
+                "eu-south-2",
+                "il-central-1",
+                "me-central-1",
+                "mx-central-1",
+            }
+        ),
+        "CodeBuild": frozenset({"ap-east-2", "ca-west-1", "mx-central-1"}),
+    },
+    ("storage", "rds"): {"RDS Proxy": frozenset({"ap-east-2"})},
+}
+
 # Distributions the generated project imports: a package of the same name
 # would shadow them.
 DEPENDENCY_MODULES = frozenset(
@@ -365,9 +395,25 @@ def check_database_name(answers: Mapping[str, object]) -> str | None:
     return None
 
 
+def check_region_services(answers: Mapping[str, object]) -> str | None:
+    """The region has every service the chosen options' stacks need."""
+    region = answers.get("aws_region")
+    for (option, value), lacking in REGIONS_WITHOUT.items():
+        if answers.get(option) != value:
+            continue
+        for service, regions in lacking.items():
+            if region in regions:
+                return (
+                    f"aws_region: {region!r} has no {service}, which {option}={value} needs; "
+                    "choose another region"
+                )
+    return None
+
+
 ANSWERS_CHECKS: list[Callable[[Mapping[str, object]], str | None]] = [
     check_stack_description,
     check_database_name,
+    check_region_services,
 ]
 
 

@@ -396,6 +396,51 @@ def test_regions_are_region_shaped_and_include_the_default() -> None:
         assert region.split("-")[-1].isdigit(), region
 
 
+# The resource types behind each service REGIONS_WITHOUT names.
+SERVICE_RESOURCE_TYPES = {
+    "CodeConnections": ["AWS::CodeConnections::Connection"],
+    "CodeBuild": ["AWS::CodeBuild::Project"],
+    "RDS Proxy": ["AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup"],
+}
+
+
+def test_regions_without_a_service_are_those_cfn_lint_knows() -> None:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    def exists(region: str, resource_type: str) -> bool:
+        try:
+            PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type)
+        except Exception:  # cfn-lint raises its own ResourceNotFoundError
+            return False
+        return True
+
+    for lacking in pre_gen.REGIONS_WITHOUT.values():
+        for service, regions in lacking.items():
+            without = {
+                region
+                for region in pre_gen.AWS_REGIONS
+                if not all(exists(region, kind) for kind in SERVICE_RESOURCE_TYPES[service])
+            }
+            assert regions == without, service
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        (
+            {"deployment": "codestar", "aws_region": "mx-central-1"},
+            "aws_region: 'mx-central-1' has no CodeConnections",
+        ),
+        ({"deployment": "sam", "aws_region": "mx-central-1"}, None),
+        ({"storage": "rds", "aws_region": "ap-east-2"}, "aws_region: 'ap-east-2' has no RDS Proxy"),
+        ({"storage": "dynamodb", "aws_region": "ap-east-2"}, None),
+    ],
+)
+def test_the_region_has_what_the_options_need(answers: dict[str, str], error: str | None) -> None:
+    found = pre_gen.check_region_services(answers)
+    assert found == error if error is None else found is not None and found.startswith(error)
+
+
 def test_check_choices_accepts_listed_values() -> None:
     for combination in COMBINATIONS:
         # As the hook gets them: every answer, an inapplicable option at its default.
@@ -663,6 +708,9 @@ BAD_ANSWERS = [
     pytest.param("author_email", {"author_email": 'a"b@c.de'}, id="email-quote"),
     pytest.param("author_email", {"author_email": "a\\b@c.de"}, id="email-backslash"),
     pytest.param("aws_region", {"aws_region": "mars-north-1"}, id="unknown-region"),
+    pytest.param(
+        "aws_region", {"deployment": "codestar", "aws_region": "mx-central-1"}, id="region-without-codebuild"
+    ),
     pytest.param("description", {"description": "two\nlines"}, id="description-newline"),
     pytest.param("description", {"description": "d" * 1100}, id="description-too-long"),
     pytest.param("description", {"description": "日本語" * 150}, id="stack-description-over-1024-bytes"),
