@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests import options
+from tests import iam, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, Combination
 from tests.frontend import (
@@ -503,6 +503,148 @@ def test_sam_validate_lint(
         # It exits 1 on any cfn-lint error or warning; also refuse findings printed beside a 0.
         assert not re.search(r"\b[EWI]\d{4}\b", outcome["output"]), described + outcome["output"]
         assert "is a valid SAM Template" in outcome["output"], described + outcome["output"]
+
+
+# --- IAM: the permissions boundary of the application's roles (tests/iam.py) ---------------------
+
+
+def stack_templates(project: RenderedProject) -> dict[str, Any]:
+    templates = cloudformation_templates(project)
+    return {relative: load_structured(project.path / relative) for relative in templates}
+
+
+def test_role_changes_need_the_permissions_boundary(project: RenderedProject) -> None:
+    """What may create a role or change its policies may do so only for roles with the stage's boundary."""
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.role_change_problems(template)
+    ]
+    assert not problems, "role changes without the permissions boundary:\n" + "\n".join(problems)
+
+
+def test_nothing_lifts_or_rewrites_the_permissions_boundary(project: RenderedProject) -> None:
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.boundary_change_problems(template)
+    ]
+    assert not problems, "a boundary could be taken off a role, or changed:\n" + "\n".join(problems)
+
+
+def test_every_role_of_the_application_carries_the_boundary(project: RenderedProject) -> None:
+    """The application's stacks (every stack but a toolchain) give each role PermissionsBoundaryArn."""
+    applications = {r: t for r, t in stack_templates(project).items() if not iam.is_toolchain(t)}
+    assert applications, "the project has no application stack"
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in applications.items()
+        for problem in iam.role_boundary_problems(template)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_api_gateway_statements_require_the_stage_tags(project: RenderedProject) -> None:
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.tag_condition_problems(template, IDENTITY_SLUG)
+    ]
+    assert not problems, "API Gateway rights not limited to the stage's tagged APIs:\n" + "\n".join(problems)
+
+
+# The serverless transform, run by the SAM CLI's own samtranslator as `sam validate` runs it,
+# once per session over every SAM template, each with a function added that has no role of its
+# own: the transform generates its role, which must carry the boundary like every other.
+_TRANSLATE_EACH = """
+import json, sys
+from samcli.lib.translate.sam_template_validator import SamTemplateValidator
+from samcli.yamlhelper import yaml_parse
+
+class NoManagedPolicies:  # the template names no AWS managed policy: nothing to look up
+    def load(self):
+        return {}
+
+probe_name, probe = json.loads(sys.argv[3])
+results = []
+for path in json.loads(sys.argv[2]):
+    with open(path, encoding="utf-8") as source:
+        template = yaml_parse(source.read())
+    template["Resources"][probe_name] = probe
+    try:
+        validator = SamTemplateValidator(template, NoManagedPolicies(), region="us-east-1")
+        results.append({"translated": yaml_parse(validator.get_translated_template_if_valid())})
+    except Exception as exc:
+        results.append({"error": f"{type(exc).__name__}: {exc}"})
+with open(sys.argv[1], "w", encoding="utf-8") as report:
+    json.dump(results, report)
+"""
+BOUNDARY_PROBE = "BoundaryProbe"
+_PROBE_FUNCTION = {
+    "Type": "AWS::Serverless::Function",
+    "Properties": {"CodeUri": "src", "Handler": "probe.handler", "Runtime": "python3.13"},
+}
+
+
+@pytest.fixture(scope="session")
+def sam_translation(
+    session_dir: Path,
+    rendered: Callable[[Combination], RenderedProject],
+    collected_combinations: Callable[[str], list[Combination]],
+) -> dict[str, Any]:
+    combinations = collected_combinations("test_roles_the_transform_generates_carry_the_boundary")
+    work = session_dir / "sam-translation"
+    return SessionResult(work.with_suffix(".json")).get(
+        lambda: sam_translate_all(work, combinations, rendered)
+    )
+
+
+def sam_translate_all(
+    work: Path, combinations: list[Combination], rendered: Callable[[Combination], RenderedProject]
+) -> dict[str, Any]:
+    python = tool_python(require_tool("sam"))
+    if python is None:
+        return {"error": "the SAM CLI is no Python script: its samtranslator cannot be imported", "parts": {}}
+    work.mkdir(parents=True, exist_ok=True)
+    jobs: list[tuple[str, Path, str]] = []  # combination, project directory, template
+    for combination in combinations:
+        with contextlib.suppress(Exception):  # a failed render fails the combination's own tests
+            project = rendered(combination)
+            jobs += [(combination.name, project.path, template) for template in sam_templates(project)]
+    report = work / "results.json"
+    paths = json.dumps([str(project_dir / template) for _, project_dir, template in jobs])
+    probe = json.dumps([BOUNDARY_PROBE, _PROBE_FUNCTION])
+    env = clean_environ(AWS_DEFAULT_REGION="us-east-1", HOME=str(work))
+    result = run([python, "-I", "-c", _TRANSLATE_EACH, report, paths, probe], cwd=work, env=env)
+    results = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else []
+    error = None if result.returncode == 0 and len(results) == len(jobs) else result.describe()
+    parts: dict[str, list[dict[str, Any]]] = {combination.name: [] for combination in combinations}
+    for (name, _, template), outcome in zip(jobs, results, strict=False):
+        parts[name].append({"template": template, **outcome})
+    return {"error": error, "parts": parts}
+
+
+@pytest.mark.xdist_group(SCANS)
+@pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
+def test_roles_the_transform_generates_carry_the_boundary(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    sam_translation: dict[str, Any],
+) -> None:
+    """After the serverless transform: every role, those it generates too (Globals), has the boundary."""
+    project = rendered(combination)
+    if sam_translation["error"]:
+        pytest.fail(f"the serverless transform did not finish:\n{sam_translation['error']}", pytrace=False)
+    translated = sam_translation["parts"].get(combination.name, [])
+    assert [t["template"] for t in translated] == sam_templates(project), "the session's transform missed one"
+    for outcome in translated:
+        name = outcome["template"]
+        assert "error" not in outcome, f"the serverless transform of {name}: {outcome.get('error')}"
+        roles = iam.resources(outcome["translated"], "AWS::IAM::Role")
+        generated = f"{BOUNDARY_PROBE}Role"
+        assert generated in roles, f"{name}: no role generated for a function without one: {list(roles)}"
+        problems = iam.role_boundary_problems(outcome["translated"])
+        assert not problems, f"{name}, transformed:\n" + "\n".join(problems)
 
 
 def test_ruff_check(project: RenderedProject) -> None:
