@@ -10,18 +10,21 @@ them early.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import boto3
 import pytest
 import yaml
+from moto.server import ThreadedMotoServer
 
 from tests import iam, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
@@ -38,6 +41,7 @@ from tests.frontend import (
 )
 from tests.support import (
     FRONTEND_CHECKS,
+    IDENTITY,
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
@@ -673,6 +677,139 @@ def test_workflows_pass_actionlint(project: RenderedProject) -> None:
     check(result, "actionlint")
 
 
+# --- secrets never on a command line ---------------------------------------------------------------
+
+# What a user puts in .env (secrets=env): distinctive values, one starting with "-" as about one
+# random key in 64 does, which a command line would take for an option.
+STAGE_SECRETS = {
+    "CURSOR_SIGNING_KEY": "-cursor-signing-key-" + "c" * 32,
+    "ADMIN_TOKEN": "admin-token-" + "a" * 24,
+    "DATABASE_PASSWORD": "database-password-" + "p" * 12,
+}
+
+
+def secrets_target(answers: dict[str, str]) -> str:
+    """The target that hands the stage's secrets on: it creates them (ssm), stores them for the
+    pipeline (codestar, env), or deploys the stack with them (env)."""
+    return "secrets" if answers["secrets"] == "ssm" or answers["deployment"] == "codestar" else "stack"
+
+
+def test_make_passes_no_secret_on_a_command_line(project: RenderedProject) -> None:
+    """`make -n` of the target that hands secrets on, with them in the environment: no value is printed."""
+    target = secrets_target(project.answers)
+    environ = {**clean_environ(), **STAGE_SECRETS}
+    # Assumed built and installed: only what the target itself runs is printed.
+    dry_run = run(
+        ["make", "-n", "-o", "build", "-o", ".venv/.installed", target, "STAGE=dev"],
+        cwd=project.path,
+        env=environ,
+    )
+    commands = check(dry_run, f"make -n {target}").output
+    assert "dev.stage_secrets" in commands, (
+        f"`make {target}` does not go through dev/stage_secrets.py:\n{commands}"
+    )
+    leaked = [name for name, value in STAGE_SECRETS.items() if value in commands]
+    assert not leaked, f"make -n {target} prints {leaked}:\n{commands}"
+
+
+# Stands in for sam and aws: records its arguments, environment, standard input and the
+# content and mode of a file:// argument.
+_RECORDER = """
+import json, os, stat, sys
+record = {"argv": sys.argv[1:], "environ": dict(os.environ), "stdin": sys.stdin.read()}
+for argument in sys.argv[1:]:
+    path = argument.removeprefix("file://")
+    if argument.startswith("file://") and os.path.isfile(path):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        record["file"] = {"path": path, "mode": mode, "content": open(path).read()}
+json.dump(record, open(os.environ["SECRETS_RECORD"], "w"))
+"""
+# One combination per backend and secrets choice, with the database's password among the secrets.
+SECRET_RUNS = list(
+    {(c["deployment"], c["secrets"]): c for c in reversed(COMBINATIONS) if c["storage"] == "rds"}.values()
+)
+
+
+@contextlib.contextmanager
+def aws_emulator() -> Iterator[Callable[[str], Any]]:
+    """moto's server for the duration: boto3 clients of it, as ``client(service)``."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield functools.partial(
+            boto3.client,
+            region_name=IDENTITY["aws_region"],
+            endpoint_url=f"http://{host}:{port}",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("combination", SECRET_RUNS, ids=lambda combination: combination.name)
+def test_secrets_reach_aws_off_the_command_line(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """The target run for real, .env filled in: sam and aws (fakes that record how they ran) get no
+    secret in their arguments or environment; SSM or Secrets Manager (the AWS emulator) get them."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    env = project_env(copy, combination["python_version"])
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for tool in ("sam", "aws"):
+        (fakes / tool).write_text(f"#!{sys.executable}\n{_RECORDER}")
+        (fakes / tool).chmod(0o755)
+    record = tmp_path / "record.json"
+    target = secrets_target(combination.answers)
+    with aws_emulator() as client:
+        endpoint = client("sts").meta.endpoint_url
+        environ = clean_environ(
+            [fakes],
+            SECRETS_RECORD=str(record),
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+        )
+        command = ["make", "-o", "build", "-o", ".venv/.installed", target, "STAGE=dev", "MODERATION=1"]
+        made = run([*command, f"SAM={fakes / 'sam'}"], cwd=copy, env=environ, timeout=120)
+        output = check(made, f"make {target}").output
+        assert not [name for name, value in STAGE_SECRETS.items() if value in output], output
+        if combination["secrets"] == "ssm":
+            ssm = client("ssm")
+            for name in ("cursor-signing-key", "admin-token"):
+                parameter = ssm.get_parameter(Name=f"/{IDENTITY_SLUG}/dev/{name}", WithDecryption=True)
+                assert len(parameter["Parameter"]["Value"]) == 64
+                assert parameter["Parameter"]["Value"] not in output
+            return
+        if combination["deployment"] == "codestar":
+            stored = client("secretsmanager").get_secret_value(
+                SecretId=f"{IDENTITY_SLUG}-dev/stack-parameters"
+            )
+            assert json.loads(stored["SecretString"]) == STAGE_SECRETS
+            return
+    called = json.loads(record.read_text(encoding="utf-8"))
+    for name, value in STAGE_SECRETS.items():
+        assert not any(value in argument for argument in called["argv"]), f"{name} in {called['argv']}"
+        assert value not in called["environ"].values(), f"{name} in the environment of {called['argv'][:2]}"
+    if combination["deployment"] == "sam":
+        assert called["argv"][:3] == ["deploy", "--config-env", "dev"]
+        assert called["file"]["mode"] == 0o600
+        assert json.loads(called["file"]["content"]) == {
+            "CursorSigningKey": STAGE_SECRETS["CURSOR_SIGNING_KEY"],
+            "AdminToken": STAGE_SECRETS["ADMIN_TOKEN"],
+            "DatabaseMasterPassword": STAGE_SECRETS["DATABASE_PASSWORD"],
+        }
+        assert not Path(called["file"]["path"]).exists(), "the secrets' file outlives sam deploy"
+    else:
+        assert called["argv"][:2] == ["cloudformation", "deploy"]
+        parameters = json.loads(called["stdin"])["Parameters"]
+        assert parameters == {"Stage": "dev", "DatabaseMasterPassword": STAGE_SECRETS["DATABASE_PASSWORD"]}
+
+
 # --- the single-page app (frontend=spa) ---------------------------------------------------------
 
 SPA_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "spa"]
@@ -716,8 +853,12 @@ def test_make_targets_do_the_apps_part(
         dry_run = run(["make", "-n", target], cwd=project.path, env=clean_environ())
         return check(dry_run, f"make -n {target}").output.splitlines()
 
-    def position(lines: list[str], fragment: str) -> int:
-        found = [index for index, line in enumerate(lines) if fragment in line]
+    def position(lines: list[str], fragment: str | re.Pattern[str]) -> int:
+        found = [
+            index
+            for index, line in enumerate(lines)
+            if (fragment.search(line) if isinstance(fragment, re.Pattern) else fragment in line)
+        ]
         assert found, f"no command with {fragment!r} in:\n" + "\n".join(lines)
         return found[0]
 
@@ -748,8 +889,9 @@ def test_make_targets_do_the_apps_part(
 
 
 # What deploys and deletes a stage's stack, in `make -n deploy` and `make -n delete`.
-STACK_COMMANDS = {
-    "sam": (" deploy --config-env", " delete --config-env"),
+STACK_COMMANDS: dict[str, tuple[str | re.Pattern[str], str]] = {
+    # With secrets=env, dev/stage_secrets.py runs `sam deploy`, its secrets in a file.
+    "sam": (re.compile(r" deploy --config-env| dev\.stage_secrets deploy "), " delete --config-env"),
     "zappa": ("cloudformation deploy", "cloudformation delete-stack"),
     "codestar": ("codepipeline start-pipeline-execution", " delete --stack-name"),
 }

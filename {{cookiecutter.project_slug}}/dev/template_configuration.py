@@ -25,21 +25,15 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+{%- if cookiecutter.secrets == 'env' %}
+
+from dev.stage_secrets import SecretsError, read, stack_parameters
+{%- endif %}
 
 PROJECT = Path(__file__).resolve().parent.parent
 OUTPUT = "template-configuration.json"
 # Set by the pipeline's build project (pipeline/pipeline.yml): the stage's permissions boundary.
 BOUNDARY_VARIABLE = "PERMISSIONS_BOUNDARY_ARN"
-{%- if cookiecutter.secrets == 'env' %}
-# Stack parameter -> the environment variable holding it, and whether it may be empty.
-SECRET_PARAMETERS: dict[str, tuple[str, bool]] = {
-    "CursorSigningKey": ("CURSOR_SIGNING_KEY", False),
-    "AdminToken": ("ADMIN_TOKEN", True),
-{%- if cookiecutter.storage == 'rds' %}
-    "DatabaseMasterPassword": ("DATABASE_PASSWORD", False),
-{%- endif %}
-}
-{%- endif %}
 
 
 class ConfigurationError(Exception):
@@ -71,11 +65,10 @@ def configuration(
         )
     parameters["PermissionsBoundaryArn"] = boundary
 {%- if cookiecutter.secrets == 'env' %}
-    for parameter, (variable, optional) in SECRET_PARAMETERS.items():
-        value = environ.get(variable, "")
-        if not value and not optional:
-            raise ConfigurationError(f"{variable} is not set: the stage's secrets come from `make secrets`")
-        parameters[parameter] = value
+    try:
+        parameters.update(stack_parameters(read(environ, "the stage's secret, with `make secrets`")))
+    except SecretsError as error:
+        raise ConfigurationError(str(error)) from error
 {%- endif %}
     return {"Parameters": parameters, "Tags": dict(committed.get("Tags", {}))}
 
