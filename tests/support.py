@@ -63,6 +63,8 @@ def cache_dir() -> Path:
 # the browser tests, which share its node_modules.
 SCANS = "scans"
 FRONTEND_CHECKS = "frontend"
+# The fuzz tier's runs, one unit each: `fuzz:<store>`.
+FUZZ = "fuzz"
 
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run (conftest.py).
