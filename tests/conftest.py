@@ -26,7 +26,7 @@ from tests import combinations
 from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
-from tests.support import ANSWERS, FRONTEND_CHECKS, REQUIRED_TIERS_ENV, SCANS, RenderCache, RenderedProject
+from tests.support import ANSWERS, FRONTEND_CHECKS, FUZZ, REQUIRED_TIERS_ENV, SCANS, RenderCache, RenderedProject
 
 # test function name -> the combinations it was collected for (after -k/-m deselection)
 _COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()
@@ -89,6 +89,8 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # and its invokes; a render unit's project tests (against a database server for rds).
 _BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
 _GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90, ANSWERS: 70}
+# A fuzz run: its project's environment, a server with its store, and schemathesis.
+_FUZZ_SECONDS = 35
 _INSTALL_SECONDS = 150
 
 
@@ -115,6 +117,8 @@ def estimated_seconds(unit: str | None, item: pytest.Item) -> float:
         return _INSTALL_SECONDS if item.get_closest_marker("install") else 1
     if unit in _GROUP_SECONDS:
         return _GROUP_SECONDS[unit]
+    if unit.startswith(f"{FUZZ}:"):
+        return _FUZZ_SECONDS
     combination = item_combination(item)
     if combination is None:
         return 10

@@ -68,6 +68,8 @@ def cache_dir() -> Path:
 SCANS = "scans"
 FRONTEND_CHECKS = "frontend"
 ANSWERS = "answers"
+# The fuzz tier's runs, one unit each: `fuzz:<store>`.
+FUZZ = "fuzz"
 
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run (conftest.py).
