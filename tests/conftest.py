@@ -26,7 +26,15 @@ from tests import combinations
 from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
-from tests.support import ANSWERS, FRONTEND_CHECKS, FUZZ, REQUIRED_TIERS_ENV, SCANS, RenderCache, RenderedProject
+from tests.support import (
+    ANSWERS,
+    FRONTEND_CHECKS,
+    FUZZ,
+    REQUIRED_TIERS_ENV,
+    SCANS,
+    RenderCache,
+    RenderedProject,
+)
 
 # test function name -> the combinations it was collected for (after -k/-m deselection)
 _COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()
