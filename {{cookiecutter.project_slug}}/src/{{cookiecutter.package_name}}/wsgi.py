@@ -55,7 +55,10 @@ def log_unhandled_error(exception: Exception, event: dict[str, Any], context: An
     logger.error(
         "unhandled error outside the app",
         exc_info=(type(exception), exception, exception.__traceback__),
-        extra={"function_request_id": getattr(context, "aws_request_id", None)},
+        extra={
+            "function_request_id": getattr(context, "aws_request_id", None),
+            "xray_trace_id": xray_trace_id(),
+        },
     )
     return False
 
