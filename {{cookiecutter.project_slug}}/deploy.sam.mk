@@ -1,4 +1,10 @@
 # Built and deployed with the SAM CLI: template.yaml, settings per stage in samconfig.toml.
+#
+# What the Makefile expects of deploy.mk, and this file provides:
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#              migrate-stage{% endif %}
+#   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
+# It may add prerequisites to install, lint and clean (sam.mk does).
 
 TEMPLATE := template.yaml
 CFN_TEMPLATES := template.yaml
@@ -21,7 +27,7 @@ deploy: build  ## Deploy STAGE (dev|prod) with the secrets of .env.example from 
 {%- if cookiecutter.storage == 'rds' %}
 	: "$${DATABASE_PASSWORD:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
 {%- endif %}
-	parameters="$$($(VENV)/bin/python -c 'import sys, tomllib; \
+	parameters="$$($(RUN) python -c 'import sys, tomllib; \
 		print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' \
 		$(STAGE))"; \
 	echo "$(SAM) deploy --config-env $(STAGE) --parameter-overrides $$parameters CursorSigningKey=*** AdminToken=***{% if cookiecutter.storage == 'rds' %} DatabaseMasterPassword=***{% endif %}"; \
@@ -29,7 +35,7 @@ deploy: build  ## Deploy STAGE (dev|prod) with the secrets of .env.example from 
 		"CursorSigningKey=$$CURSOR_SIGNING_KEY" "AdminToken=$${ADMIN_TOKEN:-}"{% if cookiecutter.storage == 'rds' %} "DatabaseMasterPassword=$$DATABASE_PASSWORD"{% endif %}
 {%- endif %}
 {%- if cookiecutter.storage == 'rds' %}
-	$(MAKE) --no-print-directory migrate STAGE=$(STAGE)
+	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if cookiecutter.frontend == 'spa' %}
 	$(MAKE) --no-print-directory frontend-deploy
