@@ -133,8 +133,10 @@ def pack_function(directory: Path) -> None:
         raise PackError(f"{directory} is not empty: the function's code would mix with what is there")
     platform = ["--python-platform", PYTHON_PLATFORM, "--python-version", PYTHON_VERSION]
     install(locked_requirements("--no-dev"), directory, *platform, "--only-binary", ":all:")
-    # Console scripts: nothing runs them in Lambda.
+    # What uv leaves besides the packages: the console scripts, which nothing runs
+    # in Lambda, and its lock on the directory.
     shutil.rmtree(directory / "bin", ignore_errors=True)
+    (directory / ".lock").unlink(missing_ok=True)
 {%- if cookiecutter.secrets == 'ssm' %}
     prune_powertools(directory)
 {%- endif %}
