@@ -88,7 +88,7 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # and its invokes; a render unit's project tests (against a database server for rds).
 _BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
 _GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90}
-_INSTALL_SECONDS = 40
+_INSTALL_SECONDS = 30
 
 
 def item_combination(item: pytest.Item) -> Combination | None:
