@@ -23,9 +23,9 @@ TOOLS_PYTHON ?= 3.11
 
 UV_RUN := uv run --frozen
 # The template's own Python; {{cookiecutter.project_slug}}/ is linted after rendering, by the render tier.
-LINT_PATHS := hooks tests bench
+LINT_PATHS := hooks tests bench serverless_flask_jinja.py
 # A tier's deselection, for the targets below.
-FAST := not install and not build
+FAST := not install and not build and not fuzz
 # The tiers whose tests take combinations: what `make validate` runs for one.
 VALIDATE_TIERS := tests/test_render.py tests/test_build.py $(sort $(wildcard tests/test_backend_*.py))
 
@@ -53,7 +53,7 @@ $(TOOLS_DIR)/.checkov-$(CHECKOV_VERSION):
 test: tools  ## Run every tier: hooks, render (all combinations, with one from-scratch install) and build
 	$(UV_RUN) pytest $(PYTEST_ARGS)
 
-test-fast: tools  ## Hooks and render tiers, without the from-scratch install and the build tier
+test-fast: tools  ## Hooks, answers and render tiers, without the from-scratch install, the build and fuzz tiers
 	$(UV_RUN) pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make matrix`) or ANSWERS='<json>'
@@ -67,7 +67,7 @@ validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make
 # combination, the same tests the full run runs. Exported, so JSON needs no shell quoting.
 validate: export SERVERLESS_FLASK_COMBINATION = $(or $(COMBINATION),$(ANSWERS))
 
-lint:  ## ruff and mypy on hooks/, tests/ and bench/; actionlint on the template's CI workflow
+lint:  ## ruff and mypy on hooks/, tests/, bench/ and the Jinja extension; actionlint on the template's CI workflow
 	$(UV_RUN) ruff check $(LINT_PATHS)
 	$(UV_RUN) ruff format --check $(LINT_PATHS)
 	$(UV_RUN) mypy

@@ -3,13 +3,13 @@
 ``Pipelines`` runs every command of a combination's ``buildspec.yml`` phases
 (install, pre_build, build, post_build) in order, in one working copy, with
 the environment the pipeline's CodeBuild project gives it (STAGE,
-ARTIFACT_BUCKET{, the stage's secrets}), uv offline when its cache has what a
-command needs.
-A codestar project's own checks are its pipeline's first phases (``make
-install``, ``make lint``, ``make test``): the render tier runs those, and the
-build tier goes on in the same working copy, as one CodeBuild build runs
-every phase in one checkout. So each command runs once per combination and
-session, whichever tier asks first. What differs from CodeBuild, and why:
+ARTIFACT_BUCKET, PERMISSIONS_BOUNDARY_ARN{, the stage's secrets}), uv offline
+when its cache has what a command needs. A codestar project's own checks are
+its pipeline's first phases (``make install``, ``make lint``, ``make test``):
+the render tier runs those, and the build tier goes on in the same working
+copy, as one CodeBuild build runs every phase in one checkout. So each
+command runs once per combination and session, whichever tier asks first.
+What differs from CodeBuild, and why:
 
 * The machine's own set-up: CodeBuild starts the test database in Docker
   (``docker ...`` commands) and installs the pinned uv (``pip install
@@ -44,6 +44,7 @@ import yaml
 
 from tests.combinations import Combination
 from tests.support import (
+    IDENTITY_SLUG,
     ProjectEnv,
     file_lock,
     mypy_cache,
@@ -64,6 +65,8 @@ STAGE = "dev"
 ARTIFACT_BUCKET = "pipeline-artifacts"
 # What CodeBuild reads from the stage's Secrets Manager secret (secrets=env).
 SECRETS = {"CURSOR_SIGNING_KEY": "s" * 48, "ADMIN_TOKEN": "", "DATABASE_PASSWORD": "p" * 24}
+# The stage's permissions boundary, which the pipeline's build project gives the build.
+PERMISSIONS_BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy/{IDENTITY_SLUG}-{STAGE}-permissions-boundary"
 # A network of the stage, filled in as the README asks (storage=rds).
 NETWORK = {"VpcId": "vpc-0a1b2c3d", "PrivateSubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b"}
 
@@ -174,6 +177,7 @@ def _run_phase(combination: Combination, state: dict[str, Any], phase: str, juni
     environ = ProjectEnv(Path(state["environment"])).environ(
         STAGE=STAGE,
         ARTIFACT_BUCKET=ARTIFACT_BUCKET,
+        PERMISSIONS_BOUNDARY_ARN=PERMISSIONS_BOUNDARY_ARN,
         CODEBUILD_BUILD_SUCCEEDING="1",
         SAM=str(require_tool("sam")),
         AWS_DEFAULT_REGION=combination.answers.get("aws_region", "us-east-1"),

@@ -26,7 +26,15 @@ from tests import combinations
 from tests.build_codestar import Pipelines
 from tests.build_support import Artifact, BuildCache, BuildError
 from tests.combinations import Combination
-from tests.support import FRONTEND_CHECKS, REQUIRED_TIERS_ENV, SCANS, RenderCache, RenderedProject
+from tests.support import (
+    ANSWERS,
+    FRONTEND_CHECKS,
+    FUZZ,
+    REQUIRED_TIERS_ENV,
+    SCANS,
+    RenderCache,
+    RenderedProject,
+)
 
 # test function name -> the combinations it was collected for (after -k/-m deselection)
 _COLLECTED = pytest.StashKey[dict[str, list[Combination]]]()
@@ -79,7 +87,8 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # for a build or an environment the other worker is making, and `make validate` still keeps
 # both workers busy. A codestar project's checks run in its pipeline, which its build goes on
 # with (marker `pipeline`): they are in the build unit. Tests that share one session-wide
-# result mark their own group (the scans and the app's checks in test_render.py). Units are
+# result mark their own group (the scans and the app's checks in test_render.py), and so does
+# the answers' property test (test_answers.py), a long test of its own. Units are
 # handed out longest first, so the run does not end with one worker on a long build while the
 # other idles.
 
@@ -87,7 +96,9 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # (codestar's runs its whole pipeline: the project's lint and tests, and the app's for spa)
 # and its invokes; a render unit's project tests (against a database server for rds).
 _BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
-_GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90}
+_GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90, ANSWERS: 70}
+# A fuzz run: its project's environment, a server with its store, and schemathesis.
+_FUZZ_SECONDS = 35
 _INSTALL_SECONDS = 30
 
 
@@ -114,6 +125,8 @@ def estimated_seconds(unit: str | None, item: pytest.Item) -> float:
         return _INSTALL_SECONDS if item.get_closest_marker("install") else 1
     if unit in _GROUP_SECONDS:
         return _GROUP_SECONDS[unit]
+    if unit.startswith(f"{FUZZ}:"):
+        return _FUZZ_SECONDS
     combination = item_combination(item)
     if combination is None:
         return 10

@@ -17,8 +17,9 @@ name, and the hook gives it the project's own. The render tier checks each
 rendered lock is exactly what its ``pyproject.toml`` asks for (``uv lock
 --check``, offline).
 
-    uv run python -m tests.locks              # re-lock every set (needs the package index)
-    uv run python -m tests.locks --upgrade    # and take the newest versions allowed
+    uv run python -m tests.locks                                  # re-lock every set (needs the index)
+    uv run python -m tests.locks --upgrade                        # the newest versions allowed
+    uv run python -m tests.locks --upgrade-package ruff==0.17.6   # one pin only
 """
 
 from __future__ import annotations
@@ -100,15 +101,15 @@ def render(assignment: Assignment) -> dict[str, str]:
     }
 
 
-def lock(files: Mapping[str, str], previous: str | None, uv: Path, upgrade: bool) -> str:
-    """``uv lock`` of a project made of ``files``, starting from its ``previous`` lock."""
+def lock(files: Mapping[str, str], previous: str | None, uv: Path, upgrade: Sequence[str]) -> str:
+    """``uv lock`` of a project made of ``files``, from its ``previous`` lock (``upgrade``: what may move)."""
     with tempfile.TemporaryDirectory(prefix="sf-lock-") as directory:
         work = Path(directory)
         for name, text in files.items():
             (work / name).write_text(text, encoding="utf-8")
         if previous is not None:
             (work / "uv.lock").write_text(previous, encoding="utf-8")
-        command = [str(uv), "lock", "--quiet", *(["--upgrade"] if upgrade else [])]
+        command = [str(uv), "lock", "--quiet", *upgrade]
         result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"uv lock failed:\n{result.stderr}")
@@ -142,12 +143,19 @@ def check_uv(uv: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.locks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--upgrade", action="store_true", help="take the newest versions the projects allow")
+    parser.add_argument(
+        "--upgrade-package", action="append", default=[], metavar="NAME[==VERSION]", help="move one pin only"
+    )
     args = parser.parse_args(argv)
     found = shutil.which("uv")
     if found is None:
         parser.error("uv is not on PATH")
     uv = Path(found)
     check_uv(uv)
+    upgrade = [
+        *(["--upgrade"] if args.upgrade else []),
+        *(f"--upgrade-package={p}" for p in args.upgrade_package),
+    ]
     options = depended_options()
     combos = assignments(options)
     # Assignments that render the same files (sam and codestar) share one lock run.
@@ -161,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with ThreadPoolExecutor(WORKERS) as pool:
         results = pool.map(
-            lambda item: lock(dict(item[0]), previous.get(index_key(item[1][0])), uv, args.upgrade),
+            lambda item: lock(dict(item[0]), previous.get(index_key(item[1][0])), uv, upgrade),
             by_files.items(),
         )
         locked = dict(zip(by_files, results, strict=True))

@@ -30,6 +30,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.combinations import TEMPLATE_DIR, Combination
 
@@ -38,13 +39,14 @@ PACKAGE_TEMPLATE = "{{cookiecutter.package_name}}"
 
 # The identity every combination is rendered with. Deliberately not the
 # defaults, so a name or region hard-coded in the template shows up, and with
-# an apostrophe and non-ASCII letters, which the hooks allow and every
-# generated file must quote correctly.
+# what the rules allow and every generated file must escape: quotes of every
+# kind, a backslash at the end, non-ASCII letters and punctuation ruff takes for
+# ASCII look-alikes, and characters that mean something in YAML, Markdown and HTML.
 IDENTITY: dict[str, str] = {
-    "project_name": "Quiz Board Service",
-    "description": "Answers the team's questions about Lambda",
-    "author_name": "Zoë O'Brien",
-    "author_email": "zoe.obrien@example.org",
+    "project_name": "“Quiz” Board Service",
+    "description": 'Answers the team’s "questions" about Lambda: <fast> & 100% *safe* – #1 \\',
+    "author_name": 'Zoë "Zed" O\'Brien',
+    "author_email": "zoe.o'brien@example.org",
     "aws_region": "eu-west-1",
 }
 IDENTITY_SLUG = "quiz-board-service"
@@ -61,9 +63,13 @@ def cache_dir() -> Path:
 
 # Units of work (xdist groups, scheduled in conftest.py) that share one session-wide result:
 # the scans of every project (checkov, cfn-lint, sam validate), and the app's checks with
-# the browser tests, which share its node_modules.
+# the browser tests, which share its node_modules. And one long test with a unit of its own,
+# so that it is handed out among the long units, not last: the answers' property test.
 SCANS = "scans"
 FRONTEND_CHECKS = "frontend"
+ANSWERS = "answers"
+# The fuzz tier's runs, one unit each: `fuzz:<store>`.
+FUZZ = "fuzz"
 
 # `.ci/run` sets this to the tiers a full run must contain; a tier that ran no
 # test (a missing file, a marker that deselected it) then fails the run (conftest.py).
@@ -139,6 +145,17 @@ class SessionResult:
 
 def render_answers(combination: Combination) -> dict[str, str]:
     return {**IDENTITY, **combination.answers}
+
+
+def jinja_literal(value: str) -> str:
+    """``value`` as a Jinja expression that renders back to exactly ``value``.
+
+    Cookiecutter renders every answer given on its command line or in ``extra_context`` as a
+    template (so derived defaults work); it does not render what a user types at its questions.
+    This gives an answer as typed: ``{{`` in it stays two braces.
+    """
+    escaped = value.encode("unicode-escape").decode("ascii").replace('"', '\\"')
+    return '{{ "' + escaped + '" }}'
 
 
 def render_project(
@@ -572,3 +589,35 @@ def project_env(project: Path, python_version: str, *, dev: bool = True) -> Proj
             )
             marker.write_text(f"{project / 'uv.lock'}\n", encoding="utf-8")
     return env
+
+
+# --- structured files ----------------------------------------------------------------------------
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, !GetAtt, ...)."""
+
+
+def _construct_tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return {suffix: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {suffix: loader.construct_sequence(node, deep=True)}
+    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
+
+
+_CloudFormationLoader.add_multi_constructor("!", _construct_tagged)
+
+STRUCTURED_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".toml"})
+
+
+def load_structured(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in {".yaml", ".yml"}:
+        # The first document: CloudFormation and workflow files hold one.
+        return next(iter(yaml.load_all(text, Loader=_CloudFormationLoader)), None)
+    if path.suffix == ".json":
+        return json.loads(text)
+    if path.suffix == ".toml":
+        return tomllib.loads(text)
+    raise ValueError(f"not a structured file: {path}")

@@ -7,6 +7,10 @@
   (change set created, then executed) and, with storage=rds or frontend=spa,
   PostDeploy; its roles name their resources, except for the actions AWS
   authorises on every resource only (``UNSCOPED_ACTIONS``, each with its reason).
+* The permissions boundary of template.yml's roles (``tests/iam.py``): the
+  toolchain's managed policy allows exactly the actions those roles are given,
+  on the stage's resources; the deploy role is denied taking it off or
+  changing it; the build passes its ARN to the stack.
 """
 
 from __future__ import annotations
@@ -19,11 +23,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.build_codestar import BUILDSPEC, sets_up_the_machine
+from tests import iam
+from tests.build_codestar import BUILDSPEC, PERMISSIONS_BOUNDARY_ARN, sets_up_the_machine
 from tests.build_support import Artifact
 from tests.combinations import COMBINATIONS, COOKIECUTTER_JSON, Combination
-from tests.support import RenderedProject
-from tests.test_render import load_structured
+from tests.support import RenderedProject, load_structured
 
 CODESTAR = [combination for combination in COMBINATIONS if combination["deployment"] == "codestar"]
 ARTIFACT_FILES = ["template-export.yml", "template-configuration.json"]
@@ -41,6 +45,17 @@ UNSCOPED_ACTIONS = {
     "logs:ListLogDeliveries": "log deliveries have no resource-level permissions",
     "ec2:Describe*": "EC2 describe calls have no resource-level permissions",
     "rds:Describe*": "the RDS describe calls of CloudFormation's handlers take no resource",
+}
+# Actions the permissions boundary allows beyond the stage's named resources, and why.
+BOUNDARY_UNSCOPED = {
+    "xray:PutTraceSegments": "X-Ray has no resource-level permissions",
+    "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+    "ec2:DescribeNetworkInterfaces": "describe calls have no resource-level permissions",
+    "ec2:CreateNetworkInterface": "Lambda's network interfaces get generated ids",
+    "ec2:DeleteNetworkInterface": "Lambda's network interfaces get generated ids",
+    "ec2:AssignPrivateIpAddresses": "Lambda's network interfaces get generated ids",
+    "ec2:UnassignPrivateIpAddresses": "Lambda's network interfaces get generated ids",
+    "secretsmanager:GetSecretValue": "RDS names the secret it manages rds!db-<id>, not after the stack",
 }
 
 
@@ -134,6 +149,7 @@ def test_the_build_writes_the_artifact_files(
     assert all(str(uri).startswith("s3://pipeline-artifacts/") for uri in uris), uris
     configuration = load_structured(artifact.project / ARTIFACT_FILES[1])
     assert configuration["Parameters"]["Stage"] == "dev"
+    assert configuration["Parameters"]["PermissionsBoundaryArn"] == PERMISSIONS_BOUNDARY_ARN
     assert configuration["Tags"]["stage"] == "dev"
 
 
@@ -186,6 +202,8 @@ def as_list(value: Any) -> list[Any]:
 def test_roles_name_their_resources(project: RenderedProject) -> None:
     problems = []
     for role, statement in role_statements(pipeline(project)):
+        if statement["Effect"] != "Allow":
+            continue
         actions = as_list(statement["Action"])
         if any(action == "*" or action.endswith(":*") for action in actions):
             problems.append(f"{role}: every action of a service: {actions}")
@@ -213,3 +231,59 @@ def test_the_functions_role_is_the_applications(project: RenderedProject) -> Non
     role = application["ApiFunction"]["Properties"]["Role"]
     assert role == {"GetAtt": "ApiFunctionRole.Arn"}
     assert application["ApiFunctionRole"]["Type"] == "AWS::IAM::Role"
+
+
+# --- the permissions boundary of template.yml's roles --------------------------------------------
+
+
+def boundary_statements(project: RenderedProject) -> list[iam.Statement]:
+    stack = pipeline(project)
+    assert iam.is_toolchain(stack), f"{PIPELINE} defines no {iam.BOUNDARY_POLICY}"
+    return [s for s in iam.statements(stack) if s.holder == iam.BOUNDARY_POLICY]
+
+
+def test_the_boundary_allows_what_the_applications_roles_do_and_no_more(project: RenderedProject) -> None:
+    application = load_structured(project.path / "template.yml")
+    given = {
+        str(action)
+        for statement in iam.statements(application)
+        if statement.allows and statement.holder in iam.resources(application, "AWS::IAM::Role")
+        for action in as_list(statement.body["Action"])
+    }
+    bounded = boundary_statements(project)
+    assert all(s.allows for s in bounded), "the boundary only allows: a Deny there would be an unstated rule"
+    allowed = {str(action) for s in bounded for action in as_list(s.body["Action"])}
+    assert allowed == given, (
+        f"more than the roles do: {sorted(allowed - given)}; not in the boundary: {sorted(given - allowed)}"
+    )
+
+
+def test_the_boundary_names_the_stages_resources(project: RenderedProject) -> None:
+    """Each statement is limited to the stage (${Stage} in its resources or conditions), or says why not."""
+    problems = []
+    for statement in boundary_statements(project):
+        scoped = "${Stage}" in json.dumps([statement.body["Resource"], statement.body.get("Condition")])
+        unexplained = [a for a in as_list(statement.body["Action"]) if a not in BOUNDARY_UNSCOPED]
+        if not scoped and unexplained:
+            problems.append(f"{unexplained} on {statement.body['Resource']}")
+    assert not problems, "the boundary allows beyond the stage:\n" + "\n".join(problems)
+
+
+def test_the_deploy_role_may_not_lift_or_rewrite_the_boundary(project: RenderedProject) -> None:
+    """Explicitly denied, so no Allow added later can give it back."""
+    denied = [s for s in iam.statements(pipeline(project)) if s.holder == "DeployRole" and s.denies]
+    lift = "iam:DeleteRolePermissionsBoundary"
+    on_every_role = [s for s in denied if s.body["Resource"] == "*"]
+    assert any(s.covers(lift) for s in on_every_role), f"{lift} is not denied on every role"
+    rewrites = [action for action in iam.BOUNDARY_CHANGES if action != lift]
+    on_boundary = [s for s in denied if s.body["Resource"] == {"Ref": iam.BOUNDARY_POLICY}]
+    assert all(any(s.covers(action) for s in on_boundary) for action in rewrites), (
+        f"the deploy role is not denied {rewrites} on {iam.BOUNDARY_POLICY}"
+    )
+
+
+def test_the_build_hands_the_boundary_to_the_stack(project: RenderedProject) -> None:
+    """CodeBuild has its ARN; `make stage-configuration` writes it into template-configuration.json."""
+    environment = pipeline(project)["Resources"]["BuildProject"]["Properties"]["Environment"]
+    variables = {variable["Name"]: variable["Value"] for variable in environment["EnvironmentVariables"]}
+    assert variables.get("PERMISSIONS_BOUNDARY_ARN") == {"Ref": iam.BOUNDARY_POLICY}

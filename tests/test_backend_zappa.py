@@ -35,8 +35,7 @@ from tests.build_support import (
 )
 from tests.build_zappa import BUILD_STAGE
 from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, Combination
-from tests.support import IDENTITY_PACKAGE, RenderedProject
-from tests.test_render import load_structured
+from tests.support import IDENTITY_PACKAGE, RenderedProject, load_structured
 
 ZAPPA_COMBINATIONS = [combination for combination in COMBINATIONS if combination["deployment"] == "zappa"]
 RDS_COMBINATIONS = [combination for combination in ZAPPA_COMBINATIONS if combination["storage"] == "rds"]

@@ -8,19 +8,22 @@ import json
 import keyword
 import re
 import shutil
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import jinja2
 import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+import serverless_flask_jinja as extension
 from tests import locks, options
 from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
-from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, load_hook, render_project
+from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, jinja_literal, load_hook, render_project
 
 pre_gen: Any = load_hook("pre_gen_project")
 post_gen: Any = options.post_gen
@@ -62,6 +65,15 @@ def test_every_answer_has_a_rule() -> None:
     assert free_text == set(pre_gen.FIELD_CHECKS)
 
 
+def test_the_answers_are_checked_after_the_last_question() -> None:
+    """cookiecutter renders the keys in order: the check must see every answer, derived ones too."""
+    keys = list(COOKIECUTTER)
+    questions = [key for key in keys if not key.startswith("_")]
+    assert COOKIECUTTER["__answers_checked"] == "{{ cookiecutter | check_answers }}"
+    assert keys.index("__answers_checked") > keys.index(questions[-1])
+    assert "serverless_flask_jinja.AnswersExtension" in COOKIECUTTER["_extensions"]
+
+
 # --- pre_gen_project rules -----------------------------------------------------------------------
 
 
@@ -72,14 +84,111 @@ def message(check: Callable[[str], str | None], value: str) -> str:
     return result
 
 
-@pytest.mark.parametrize("value", ["Serverless Flask App", "Quiz Board Service", "Zoë's API", "x"])
-def test_project_name_accepts(value: str) -> None:
-    assert pre_gen.check_project_name(value) is None
+# Characters no free-text answer may hold, one of each refused kind (unicodedata category).
+UNPRINTABLE = {
+    "line feed": "\n",
+    "carriage return": "\r",
+    "tab (C0)": "\t",
+    "NUL (C0)": "\x00",
+    "DEL": "\x7f",
+    "NEL (C1)": "\x85",
+    "C1 control": "\x9b",
+    "line separator": "\u2028",
+    "paragraph separator": "\u2029",
+    "right-to-left override (Cf)": "\u202e",
+    "zero-width joiner (Cf)": "\u200d",
+    "byte order mark (Cf)": "\ufeff",
+    "noncharacter U+FFFE": "\ufffe",
+    "noncharacter U+FFFF": "\uffff",
+    "noncharacter U+FDD0": "\ufdd0",
+    "unassigned": "\U000e0080",
+    "lone surrogate": "\ud800",
+    "private use": "\ue000",
+    "no-break space": "\u00a0",
+    "ideographic space": "\u3000",
+}
+# What cookiecutter reads as Jinja when it renders the answers again (`cruft update`).
+JINJA_OPENERS = ["{{ x }}", "{% raw %}", "{# note #}", "${{ github.ref }}"]
+# Harder-but-valid text every free-text answer takes.
+PRINTABLE = [
+    "Zoë O'Brien",
+    'The "Best" App',
+    "back\\slash",
+    "ends with a backslash\\",
+    'three """ quotes',
+    "“Quiz” – Zoë’s",
+    "日本語のサービス",
+    "שלום עולם",
+    "e\u0301t\u00e9 🚀",
+    "key: value # not a comment",
+    "- not a list & *not* an alias !tag | > %",
+    "50% faster; (really) @here",
+    "{single} braces }}",
+]
+FREE_TEXT_CHECKS = ["check_project_name", "check_description", "check_author_name"]
 
 
-@pytest.mark.parametrize("value", ["", "   ", 'say "hi"', "back\\slash", "two\nlines", "tab\there"])
-def test_project_name_rejects(value: str) -> None:
-    assert message(pre_gen.check_project_name, value).startswith("project_name: ")
+def key_of(check_name: str) -> str:
+    return check_name.removeprefix("check_")
+
+
+@pytest.mark.parametrize("check_name", FREE_TEXT_CHECKS)
+@pytest.mark.parametrize("value", ["Serverless Flask App", "Quiz Board Service", "x", *PRINTABLE])
+def test_free_text_accepts(check_name: str, value: str) -> None:
+    assert getattr(pre_gen, check_name)(value) is None
+
+
+@pytest.mark.parametrize("check_name", FREE_TEXT_CHECKS)
+@pytest.mark.parametrize(("kind", "char"), UNPRINTABLE.items(), ids=list(UNPRINTABLE))
+def test_free_text_rejects_control_and_non_printable_characters(
+    check_name: str, kind: str, char: str
+) -> None:
+    for value in (f"fuzz{char}", f"a{char}b", char):
+        error = message(getattr(pre_gen, check_name), value)
+        assert error.startswith(f"{key_of(check_name)}: must be one line of printable text"), (kind, error)
+        assert f"U+{ord(char):04X}" in error, error
+
+
+def test_line_breaks_are_named_as_such() -> None:
+    for char in "\n\r\x85\u2028\u2029":
+        assert "(a line break) at character 9" in message(pre_gen.check_description, f"fuzz-pro{char}")
+
+
+@pytest.mark.parametrize("check_name", FREE_TEXT_CHECKS)
+@pytest.mark.parametrize("value", JINJA_OPENERS)
+def test_free_text_rejects_jinja_markup(check_name: str, value: str) -> None:
+    assert "cookiecutter reads it as Jinja" in message(getattr(pre_gen, check_name), f"a {value} b")
+
+
+@pytest.mark.parametrize("check_name", FREE_TEXT_CHECKS)
+@pytest.mark.parametrize("value", [" leading", "trailing ", "  "])
+def test_free_text_rejects_surrounding_spaces(check_name: str, value: str) -> None:
+    assert message(getattr(pre_gen, check_name), value).startswith(f"{key_of(check_name)}: must not ")
+
+
+@pytest.mark.parametrize(
+    ("check_name", "limit"),
+    [
+        ("check_project_name", pre_gen.NAME_MAX),
+        ("check_description", pre_gen.DESCRIPTION_MAX),
+        ("check_author_name", pre_gen.AUTHOR_NAME_MAX),
+    ],
+)
+def test_free_text_length_limits(check_name: str, limit: int) -> None:
+    check = getattr(pre_gen, check_name)
+    assert check("é" * limit) is None
+    error = message(check, "é" * (limit + 1))
+    assert error == f"{key_of(check_name)}: at most {limit} characters ({limit + 1} given)"
+
+
+def test_only_the_project_name_is_required() -> None:
+    assert message(pre_gen.check_project_name, "") == "project_name: must not be empty"
+    assert pre_gen.check_description("") is None
+    assert pre_gen.check_author_name("") is None
+
+
+def test_author_name_takes_no_comma() -> None:
+    assert "comma" in message(pre_gen.check_author_name, "Doe, Jane")
 
 
 @pytest.mark.parametrize("value", ["a", "my-app", "app2", "a1-b2-c3", "a" * pre_gen.SLUG_MAX])
@@ -89,7 +198,26 @@ def test_project_slug_accepts(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "My-App", "my_app", "-app", "app-", "a--b", "1app", "my app", "app.x", "a" * (pre_gen.SLUG_MAX + 1)],
+    [
+        "",
+        "My-App",
+        "my_app",
+        "-app",
+        "app-",
+        "a--b",
+        "1app",
+        "my app",
+        "app.x",
+        "a/b",
+        ".",
+        "..",
+        "/tmp/app",
+        "fuzz-proj\n",
+        "fuzz-proj\r\n",
+        "app\u2028",
+        "ä",
+        "a" * (pre_gen.SLUG_MAX + 1),
+    ],
 )
 def test_project_slug_rejects(value: str) -> None:
     error = message(pre_gen.check_project_slug, value)
@@ -97,12 +225,26 @@ def test_project_slug_rejects(value: str) -> None:
     assert "lowercase letters" in error, "the message says what is allowed"
 
 
-@pytest.mark.parametrize("value", ["my_app", "quiz_board_service", "app2", "a"])
+@pytest.mark.parametrize("value", ["my_app", "quiz_board_service", "app2", "a", "a" * pre_gen.PACKAGE_MAX])
 def test_package_name_accepts(value: str) -> None:
     assert pre_gen.check_package_name(value) is None
 
 
-@pytest.mark.parametrize("value", ["", "My_App", "my-app", "1app", "_private", "app.x", "ä"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "My_App",
+        "my-app",
+        "1app",
+        "_private",
+        "app.x",
+        "ä",
+        "pkg\n",
+        "a/b",
+        "a" * (pre_gen.PACKAGE_MAX + 1),
+    ],
+)
 def test_package_name_rejects_invalid_identifiers(value: str) -> None:
     assert "lowercase letters" in message(pre_gen.check_package_name, value)
 
@@ -128,38 +270,107 @@ def test_package_name_rejects_the_projects_own_packages(value: str) -> None:
     assert "directory of the generated project" in message(pre_gen.check_package_name, value)
 
 
-def test_database_name_limit_applies_to_rds_only() -> None:
-    long_name = "a" * (pre_gen.DATABASE_NAME_MAX + 1)
-    assert pre_gen.check_database_name({"storage": "dynamodb", "package_name": long_name}) is None
-    assert (
-        pre_gen.check_database_name({"storage": "rds", "package_name": "a" * pre_gen.DATABASE_NAME_MAX})
-        is None
-    )
-    error = pre_gen.check_database_name({"storage": "rds", "package_name": long_name})
+@pytest.mark.parametrize(
+    ("package", "engine", "refused"),
+    [
+        ("order", "postgres", True),
+        ("user", "postgres", True),
+        ("user", "mysql", False),
+        ("key", "mysql", True),
+        ("key", "postgres", False),
+        ("orders", "postgres", False),
+    ],
+)
+def test_reserved_words_cannot_name_the_database(package: str, engine: str, refused: bool) -> None:
+    rds = {"storage": "rds", "rds_engine": engine, "package_name": package}
+    assert pre_gen.check_package_name(package) is None, "a valid package name otherwise"
+    assert pre_gen.check_database_name({**rds, "storage": "dynamodb"}) is None
+    error = pre_gen.check_database_name(rds)
+    assert (error is not None) is refused
+    if error:
+        assert error.startswith(f"package_name: {package!r} is a reserved word of ")
+
+
+def test_reserved_words_are_the_engines_lists() -> None:
+    names = pre_gen.RESERVED_DATABASE_NAMES
+    assert set(names) == set(load_options()["rds_engine"])
+    assert {"order", "user", "table", "system_user"} <= names["postgres"]
+    assert {"order", "key", "database", "range"} <= names["mysql"]
+    assert all(re.fullmatch(r"[a-z][a-z0-9_]*", word) for words in names.values() for word in words)
+
+
+def test_the_stack_description_fits_cloudformations_1024_bytes() -> None:
+    name = "Quiz Board Service"
+    fits = "é" * ((pre_gen.STACK_DESCRIPTION_BYTES - len(name) - 3) // 2)
+    assert pre_gen.check_description(fits) is None
+    assert pre_gen.check_stack_description({"project_name": name, "description": fits}) is None
+    error = pre_gen.check_stack_description({"project_name": name, "description": fits + "é"})
     assert error is not None
-    assert error.startswith("package_name: at most 63 characters with storage=rds")
+    assert error.startswith("description: ")
+    assert "1024" in error
 
 
-@pytest.mark.parametrize("check_name", ["check_description", "check_author_name"])
-@pytest.mark.parametrize("value", ['a "quoted" word', "a\\b", "line\nbreak", "nul\x00", "del\x7f"])
-def test_free_text_rejects_quotes_backslashes_and_control_characters(check_name: str, value: str) -> None:
-    key = check_name.removeprefix("check_")
-    assert message(getattr(pre_gen, check_name), value).startswith(f"{key}: ")
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Serverless Flask App", "serverless-flask-app"),
+        ("Zoë's Orders", "zoe-s-orders"),
+        ("“Quiz” Board Service", "quiz-board-service"),
+        ("2048 Game", "game"),
+        ("3D Printer Queue", "printer-queue"),
+        ("Привет мир", "privet-mir"),
+        ("a/b", "a-b"),
+        ("fuzz-proj\n", "fuzz-proj"),
+        ("The Quick Brown Fox Jumps Over The Lazy Dog Again", "the-quick-brown-fox-jumps-over-the-lazy"),
+        ("x" * 70, "x" * pre_gen.SLUG_MAX),
+        ("!!!", ""),
+        ("🚀🚀", ""),
+        ("2048", ""),
+        ("", ""),
+    ],
+)
+def test_derive_slug(name: str, slug: str) -> None:
+    assert pre_gen.derive_slug(name) == slug
+    assert slug == "" or pre_gen.check_project_slug(slug) is None
 
 
-@pytest.mark.parametrize("check_name", ["check_description", "check_author_name"])
-@pytest.mark.parametrize("value", ["", "Answers the team's questions", "Zoë O'Brien", "50% faster; (really)"])
-def test_free_text_accepts(check_name: str, value: str) -> None:
-    assert getattr(pre_gen, check_name)(value) is None
-
-
-@pytest.mark.parametrize("value", ["you@example.com", "first.last+tag@mail.example.org", "a@b.co"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "you@example.com",
+        "first.last+tag@mail.example.org",
+        "a@b.co",
+        "zoe.o'brien@example.org",
+        "x@xn--bcher-kva.example",
+        "a" * pre_gen.EMAIL_LOCAL_MAX + "@example.com",
+    ],
+)
 def test_author_email_accepts(value: str) -> None:
     assert pre_gen.check_author_email(value) is None
 
 
 @pytest.mark.parametrize(
-    "value", ["", "no-at-sign", "a@b", "a@b.", "@example.com", "a b@example.com", "a@@b.com"]
+    "value",
+    [
+        "",
+        "no-at-sign",
+        "a@b",
+        "a@b.",
+        "@example.com",
+        "a b@example.com",
+        "a@@b.com",
+        'a"b@c.de',
+        "a\\b@c.de",
+        "you@example.com\n",
+        "a\x08b@c.de",
+        "a..b@c.de",
+        ".a@c.de",
+        "zoë@example.org",
+        "{{a}}@b.co",
+        "a@-b.co",
+        "a" * (pre_gen.EMAIL_LOCAL_MAX + 1) + "@example.com",
+        "a@" + "b." * 130 + "co",
+    ],
 )
 def test_author_email_rejects(value: str) -> None:
     assert message(pre_gen.check_author_email, value).startswith("author_email: ")
@@ -171,7 +382,7 @@ def test_aws_region_accepts(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["", "us-east-9", "US-EAST-1", "mars-north-1", "us-east-1 ", "us-gov-west-1x"]
+    "value", ["", "us-east-9", "US-EAST-1", "mars-north-1", "us-east-1 ", "us-east-1\n", "us-gov-west-1x"]
 )
 def test_aws_region_rejects(value: str) -> None:
     error = message(pre_gen.check_aws_region, value)
@@ -184,6 +395,51 @@ def test_regions_are_region_shaped_and_include_the_default() -> None:
     for region in pre_gen.AWS_REGIONS:
         assert region.count("-") == 2, region
         assert region.split("-")[-1].isdigit(), region
+
+
+# The resource types behind each service REGIONS_WITHOUT names.
+SERVICE_RESOURCE_TYPES = {
+    "CodeConnections": ["AWS::CodeConnections::Connection"],
+    "CodeBuild": ["AWS::CodeBuild::Project"],
+    "RDS Proxy": ["AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup"],
+}
+
+
+def test_regions_without_a_service_are_those_cfn_lint_knows() -> None:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    def exists(region: str, resource_type: str) -> bool:
+        try:
+            PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type)
+        except Exception:  # cfn-lint raises its own ResourceNotFoundError
+            return False
+        return True
+
+    for lacking in pre_gen.REGIONS_WITHOUT.values():
+        for service, regions in lacking.items():
+            without = {
+                region
+                for region in pre_gen.AWS_REGIONS
+                if not all(exists(region, kind) for kind in SERVICE_RESOURCE_TYPES[service])
+            }
+            assert regions == without, service
+
+
+@pytest.mark.parametrize(
+    ("answers", "error"),
+    [
+        (
+            {"deployment": "codestar", "aws_region": "mx-central-1"},
+            "aws_region: 'mx-central-1' has no CodeConnections",
+        ),
+        ({"deployment": "sam", "aws_region": "mx-central-1"}, None),
+        ({"storage": "rds", "aws_region": "ap-east-2"}, "aws_region: 'ap-east-2' has no RDS Proxy"),
+        ({"storage": "dynamodb", "aws_region": "ap-east-2"}, None),
+    ],
+)
+def test_the_region_has_what_the_options_need(answers: dict[str, str], error: str | None) -> None:
+    found = pre_gen.check_region_services(answers)
+    assert found == error if error is None else found is not None and found.startswith(error)
 
 
 def test_check_choices_accepts_listed_values() -> None:
@@ -557,38 +813,88 @@ def test_the_hook_and_the_combinations_agree_on_what_applies_when() -> None:
 
 BAD_ANSWERS = [
     pytest.param("project_slug", {"project_slug": "Bad_Slug"}, id="bad-slug"),
+    pytest.param("project_slug", {"project_slug": "fuzz-proj\n"}, id="slug-trailing-newline"),
+    pytest.param("project_slug", {"project_slug": "a/b"}, id="slug-path"),
+    pytest.param("project_slug", {"project_slug": "../up"}, id="slug-parent-path"),
+    pytest.param("project_slug", {"project_slug": ""}, id="slug-empty"),
+    pytest.param("project_slug", {"project_name": "!!!"}, id="name-without-a-slug"),
+    pytest.param("project_slug", {"project_name": "🚀🚀"}, id="emoji-name-without-a-slug"),
     pytest.param("package_name", {"package_name": "class"}, id="package-keyword"),
     pytest.param("package_name", {"package_name": "json"}, id="package-stdlib"),
     pytest.param("package_name", {"package_name": "flask"}, id="package-dependency"),
+    pytest.param("package_name", {"package_name": "fuzz_proj\n"}, id="package-trailing-newline"),
     pytest.param("package_name", {"project_name": "Import"}, id="derived-package-keyword"),
     pytest.param("author_email", {"author_email": "not-an-email"}, id="bad-email"),
+    pytest.param("author_email", {"author_email": "you@example.com\n"}, id="email-trailing-newline"),
+    pytest.param("author_email", {"author_email": 'a"b@c.de'}, id="email-quote"),
+    pytest.param("author_email", {"author_email": "a\\b@c.de"}, id="email-backslash"),
     pytest.param("aws_region", {"aws_region": "mars-north-1"}, id="unknown-region"),
+    pytest.param(
+        "aws_region", {"deployment": "codestar", "aws_region": "mx-central-1"}, id="region-without-codebuild"
+    ),
     pytest.param("description", {"description": "two\nlines"}, id="description-newline"),
-    pytest.param("description", {"description": 'a "quoted" word'}, id="description-quote"),
-    pytest.param("project_name", {"project_name": 'The "Best" App'}, id="name-quote"),
+    pytest.param("description", {"description": "d" * 1100}, id="description-too-long"),
+    pytest.param("description", {"description": "日本語" * 150}, id="stack-description-over-1024-bytes"),
+    pytest.param("description", {"description": "c1 \x9b control"}, id="description-c1-control"),
+    pytest.param("project_name", {"project_name": "Not\ufffe a character"}, id="name-noncharacter"),
+    pytest.param("project_name", {"project_name": "{{ cookiecutter.x }}"}, id="name-jinja"),
+    pytest.param("author_name", {"author_name": "Doe, Jane"}, id="author-comma"),
     pytest.param("package_name", {"package_name": "dev"}, id="package-project-directory"),
     # Refused after rendering: the post-gen hook finds it among the lock's packages.
     pytest.param("project_slug", {"project_slug": "six"}, id="slug-of-a-dependency"),
     pytest.param(
-        "package_name", {"storage": "rds", "package_name": "a" * 64}, id="rds-database-name-too-long"
+        "package_name", {"storage": "rds", "package_name": "order"}, id="rds-reserved-database-name"
     ),
+    pytest.param("package_name", {"package_name": "a" * 41}, id="package-too-long"),
 ]
 
 
 def generate(tmp_path: Path, **kwargs: Any) -> Path:
-    """Real generation into ``tmp_path/out``; no_input unless replaying (cookiecutter forbids both)."""
+    """Real generation into ``tmp_path/out``; no_input unless replaying (cookiecutter forbids both).
+
+    Free-text answers go in as typed (``jinja_literal``): cookiecutter renders ``extra_context``.
+    """
     output = tmp_path / "out"
-    output.mkdir()
+    output.mkdir(exist_ok=True)
     config = tmp_path / "config.yaml"
     config.write_text(f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n", encoding="utf-8")
     kwargs.setdefault("no_input", "replay" not in kwargs)
+    if "extra_context" in kwargs:
+        kwargs["extra_context"] = as_typed(kwargs["extra_context"])
     cookiecutter(str(TEMPLATE_DIR), output_dir=str(output), config_file=str(config), **kwargs)
     return output
 
 
-def assert_one_line_naming(key: str, stderr: str) -> None:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+def as_typed(answers: dict[str, str]) -> dict[str, str]:
+    """Free-text answers as a user types them; choices as they are (cookiecutter checks them)."""
+    return {
+        key: jinja_literal(value) if key in pre_gen.FIELD_CHECKS else value for key, value in answers.items()
+    }
+
+
+def populated_output(tmp_path: Path) -> Path:
+    """An output directory that already holds a file and an empty directory ``a`` (``a/b`` is a slug)."""
+    output = tmp_path / "out"
+    (output / "a").mkdir(parents=True)
+    (output / "notes.txt").write_bytes(b"kept\n")
+    return output
+
+
+def snapshot(root: Path) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its bytes (None for a directory)."""
+    return {
+        str(path.relative_to(root)): None if path.is_dir() else path.read_bytes() for path in root.rglob("*")
+    }
+
+
+def refusal(error: BaseException, stderr: str) -> list[str]:
+    """The ``ERROR:`` lines of a refusal: the exception's message (answers refused at prompt time)
+    or the pre-generation hook's output."""
+    return [line for line in f"{error}\n{stderr}".splitlines() if line.startswith("ERROR: ")]
+
+
+def assert_one_line_naming(key: str, lines: list[str]) -> None:
+    assert len(lines) == 1, f"expected one ERROR line, got: {lines}"
     assert lines[0].startswith(f"ERROR: {key}: "), lines[0]
 
 
@@ -596,10 +902,56 @@ def assert_one_line_naming(key: str, stderr: str) -> None:
 def test_bad_answer_stops_generation(
     key: str, answers: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(FailedHookException):
+    output = populated_output(tmp_path)
+    before = snapshot(output)
+    with pytest.raises(FailedHookException) as refused:
         generate(tmp_path, extra_context=answers)
-    assert_one_line_naming(key, capfd.readouterr().err)
-    assert list((tmp_path / "out").iterdir()) == [], "a directory was left behind"
+    captured = capfd.readouterr()
+    assert_one_line_naming(key, refusal(refused.value, captured.err))
+    assert captured.err == "", "refused before the hook: nothing else is printed"
+    assert snapshot(output) == before, "the output directory changed"
+    assert not (tmp_path / "replay").exists(), "refused before cookiecutter records a replay"
+
+
+CLI_BAD_ANSWERS = [
+    pytest.param("project_slug", {"project_slug": "a/b"}, id="slug-path"),
+    pytest.param("project_slug", {"project_slug": "fuzz-proj\n"}, id="slug-trailing-newline"),
+    pytest.param("project_slug", {"project_name": "!!!"}, id="name-without-a-slug"),
+    pytest.param("author_email", {"author_email": "a\\b@c.de"}, id="email-backslash"),
+    pytest.param("description", {"description": "d" * 1100}, id="description-too-long"),
+]
+
+
+@pytest.mark.parametrize(("key", "answers"), CLI_BAD_ANSWERS)
+def test_bad_answer_on_the_command_line_stops_generation(
+    key: str, answers: dict[str, str], tmp_path: Path
+) -> None:
+    """``cookiecutter --no-input`` as a user runs it: exit 1, one line naming the key, no traceback."""
+    output = populated_output(tmp_path)
+    before = snapshot(output)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {json.dumps(str(tmp_path / 'replay'))}\n", encoding="utf-8")
+    pairs = [f"{key}={value}" for key, value in as_typed(answers).items()]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cookiecutter",
+            "--no-input",
+            *("--config-file", str(config), "--output-dir", str(output)),
+            str(TEMPLATE_DIR),
+            *pairs,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert_one_line_naming(key, [line for line in result.stdout.splitlines() if line.startswith("ERROR: ")])
+    assert result.stderr == "", result.stderr
+    assert snapshot(output) == before, "the output directory changed"
 
 
 def test_unlisted_choice_on_the_command_line_is_refused(tmp_path: Path) -> None:
@@ -608,18 +960,29 @@ def test_unlisted_choice_on_the_command_line_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_unlisted_choice_in_a_replay_stops_generation(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("key", "answers"),
+    [
+        pytest.param("secrets", {"secrets": "vault"}, id="unlisted-choice"),
+        pytest.param("description", {"description": "two\nlines"}, id="description-newline"),
+    ],
+)
+def test_bad_answer_in_a_replay_stops_generation(
+    key: str, answers: dict[str, str], tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """A replay (or an old project's answers) skips cookiecutter's own choice check; the hook catches it."""
+    """A replay (or an old project's answers) skips the questions, and the check after them:
+    the pre-generation hook catches it, and cookiecutter removes the directory it made for it."""
     replay = tmp_path / "answers.json"
-    # A replay file holds every key, the rendered private ones (__stack_template) too.
-    answers = {**options.recorded_answers(), "secrets": "vault"}
-    replay.write_text(json.dumps({"cookiecutter": answers}), encoding="utf-8")
-    with pytest.raises(FailedHookException):
+    # A replay file holds every key, the rendered private ones (__answers_checked) too.
+    recorded = {**options.recorded_answers(), **answers}
+    replay.write_text(json.dumps({"cookiecutter": recorded}), encoding="utf-8")
+    output = populated_output(tmp_path)
+    before = snapshot(output)
+    with pytest.raises(FailedHookException) as refused:
         generate(tmp_path, replay=str(replay))
-    assert_one_line_naming("secrets", capfd.readouterr().err)
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not isinstance(refused.value, extension.AnswerRefused), "the hook refused, not the prompt"
+    assert_one_line_naming(key, refusal(refused.value, capfd.readouterr().err))
+    assert snapshot(output) == before
 
 
 def test_good_answers_generate(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
@@ -627,6 +990,30 @@ def test_good_answers_generate(tmp_path: Path, capfd: pytest.CaptureFixture[str]
     assert project.name == "zoe-s-orders"
     assert (project / "src" / "zoe_s_orders" / "__init__.py").is_file()
     assert "ERROR" not in capfd.readouterr().err
+
+
+def test_a_long_name_derives_a_shortened_slug(tmp_path: Path) -> None:
+    name = "The Quick Brown Fox Jumps Over The Lazy Dog Again"
+    output = generate(tmp_path, extra_context={"project_name": name})
+    assert [path.name for path in output.iterdir()] == ["the-quick-brown-fox-jumps-over-the-lazy"]
+    assert (
+        output / "the-quick-brown-fox-jumps-over-the-lazy" / "src" / "the_quick_brown_fox_jumps_over_the_lazy"
+    ).is_dir()
+
+
+def test_the_hooks_hold_no_jinja_but_their_answers() -> None:
+    """Cookiecutter renders the hooks before running them: only ANSWERS_JSON may change."""
+    environment = jinja2.Environment(keep_trailing_newline=True)  # noqa: S701 -- Python, not HTML
+    environment.filters["jsonify"] = json.dumps
+    for name in ("pre_gen_project", "post_gen_project"):
+        source = (TEMPLATE_DIR / "hooks" / f"{name}.py").read_text(encoding="utf-8")
+        rendered = environment.from_string(source).render(cookiecutter={})
+        changed = [
+            (before, after)
+            for before, after in zip(source.splitlines(), rendered.splitlines(), strict=True)
+            if before != after
+        ]
+        assert changed == [('ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""', 'ANSWERS_JSON = r"""{}"""')]
 
 
 # --- files cookiecutter copies without rendering -------------------------------------------------

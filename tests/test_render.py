@@ -10,6 +10,7 @@ them early.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -18,14 +19,16 @@ import subprocess
 import sys
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import boto3
 import pytest
 import yaml
+from moto.server import ThreadedMotoServer
 
-from tests import options
+from tests import iam, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
 from tests.frontend import (
@@ -40,6 +43,7 @@ from tests.frontend import (
 )
 from tests.support import (
     FRONTEND_CHECKS,
+    IDENTITY,
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
@@ -49,6 +53,7 @@ from tests.support import (
     check,
     clean_environ,
     find_python,
+    load_structured,
     lock_closure,
     mypy_cache,
     project_env,
@@ -602,6 +607,148 @@ def test_sam_validate_lint(
         assert "is a valid SAM Template" in outcome["output"], described + outcome["output"]
 
 
+# --- IAM: the permissions boundary of the application's roles (tests/iam.py) ---------------------
+
+
+def stack_templates(project: RenderedProject) -> dict[str, Any]:
+    templates = cloudformation_templates(project)
+    return {relative: load_structured(project.path / relative) for relative in templates}
+
+
+def test_role_changes_need_the_permissions_boundary(project: RenderedProject) -> None:
+    """What may create a role or change its policies may do so only for roles with the stage's boundary."""
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.role_change_problems(template)
+    ]
+    assert not problems, "role changes without the permissions boundary:\n" + "\n".join(problems)
+
+
+def test_nothing_lifts_or_rewrites_the_permissions_boundary(project: RenderedProject) -> None:
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.boundary_change_problems(template)
+    ]
+    assert not problems, "a boundary could be taken off a role, or changed:\n" + "\n".join(problems)
+
+
+def test_every_role_of_the_application_carries_the_boundary(project: RenderedProject) -> None:
+    """The application's stacks (every stack but a toolchain) give each role PermissionsBoundaryArn."""
+    applications = {r: t for r, t in stack_templates(project).items() if not iam.is_toolchain(t)}
+    assert applications, "the project has no application stack"
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in applications.items()
+        for problem in iam.role_boundary_problems(template)
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_api_gateway_statements_require_the_stage_tags(project: RenderedProject) -> None:
+    problems = [
+        f"{relative}: {problem}"
+        for relative, template in stack_templates(project).items()
+        for problem in iam.tag_condition_problems(template, IDENTITY_SLUG)
+    ]
+    assert not problems, "API Gateway rights not limited to the stage's tagged APIs:\n" + "\n".join(problems)
+
+
+# The serverless transform, run by the SAM CLI's own samtranslator as `sam validate` runs it,
+# once per session over every SAM template, each with a function added that has no role of its
+# own: the transform generates its role, which must carry the boundary like every other.
+_TRANSLATE_EACH = """
+import json, sys
+from samcli.lib.translate.sam_template_validator import SamTemplateValidator
+from samcli.yamlhelper import yaml_parse
+
+class NoManagedPolicies:  # the template names no AWS managed policy: nothing to look up
+    def load(self):
+        return {}
+
+probe_name, probe = json.loads(sys.argv[3])
+results = []
+for path in json.loads(sys.argv[2]):
+    with open(path, encoding="utf-8") as source:
+        template = yaml_parse(source.read())
+    template["Resources"][probe_name] = probe
+    try:
+        validator = SamTemplateValidator(template, NoManagedPolicies(), region="us-east-1")
+        results.append({"translated": yaml_parse(validator.get_translated_template_if_valid())})
+    except Exception as exc:
+        results.append({"error": f"{type(exc).__name__}: {exc}"})
+with open(sys.argv[1], "w", encoding="utf-8") as report:
+    json.dump(results, report)
+"""
+BOUNDARY_PROBE = "BoundaryProbe"
+_PROBE_FUNCTION = {
+    "Type": "AWS::Serverless::Function",
+    "Properties": {"CodeUri": "src", "Handler": "probe.handler", "Runtime": "python3.13"},
+}
+
+
+@pytest.fixture(scope="session")
+def sam_translation(
+    session_dir: Path,
+    rendered: Callable[[Combination], RenderedProject],
+    collected_combinations: Callable[[str], list[Combination]],
+) -> dict[str, Any]:
+    combinations = collected_combinations("test_roles_the_transform_generates_carry_the_boundary")
+    work = session_dir / "sam-translation"
+    return SessionResult(work.with_suffix(".json")).get(
+        lambda: sam_translate_all(work, combinations, rendered)
+    )
+
+
+def sam_translate_all(
+    work: Path, combinations: list[Combination], rendered: Callable[[Combination], RenderedProject]
+) -> dict[str, Any]:
+    python = tool_python(require_tool("sam"))
+    if python is None:
+        return {"error": "the SAM CLI is no Python script: its samtranslator cannot be imported", "parts": {}}
+    work.mkdir(parents=True, exist_ok=True)
+    jobs: list[tuple[str, Path, str]] = []  # combination, project directory, template
+    for combination in combinations:
+        with contextlib.suppress(Exception):  # a failed render fails the combination's own tests
+            project = rendered(combination)
+            jobs += [(combination.name, project.path, template) for template in sam_templates(project)]
+    report = work / "results.json"
+    paths = json.dumps([str(project_dir / template) for _, project_dir, template in jobs])
+    probe = json.dumps([BOUNDARY_PROBE, _PROBE_FUNCTION])
+    env = clean_environ(AWS_DEFAULT_REGION="us-east-1", HOME=str(work))
+    result = run([python, "-I", "-c", _TRANSLATE_EACH, report, paths, probe], cwd=work, env=env)
+    results = json.loads(report.read_text(encoding="utf-8")) if report.is_file() else []
+    error = None if result.returncode == 0 and len(results) == len(jobs) else result.describe()
+    parts: dict[str, list[dict[str, Any]]] = {combination.name: [] for combination in combinations}
+    for (name, _, template), outcome in zip(jobs, results, strict=False):
+        parts[name].append({"template": template, **outcome})
+    return {"error": error, "parts": parts}
+
+
+@pytest.mark.xdist_group(SCANS)
+@pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
+def test_roles_the_transform_generates_carry_the_boundary(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    sam_translation: dict[str, Any],
+) -> None:
+    """After the serverless transform: every role, those it generates too (Globals), has the boundary."""
+    project = rendered(combination)
+    if sam_translation["error"]:
+        pytest.fail(f"the serverless transform did not finish:\n{sam_translation['error']}", pytrace=False)
+    translated = sam_translation["parts"].get(combination.name, [])
+    assert [t["template"] for t in translated] == sam_templates(project), "the session's transform missed one"
+    for outcome in translated:
+        name = outcome["template"]
+        assert "error" not in outcome, f"the serverless transform of {name}: {outcome.get('error')}"
+        roles = iam.resources(outcome["translated"], "AWS::IAM::Role")
+        generated = f"{BOUNDARY_PROBE}Role"
+        assert generated in roles, f"{name}: no role generated for a function without one: {list(roles)}"
+        problems = iam.role_boundary_problems(outcome["translated"])
+        assert not problems, f"{name}, transformed:\n" + "\n".join(problems)
+
+
 def test_ruff_check(project: RenderedProject) -> None:
     env = project_env(project.path, project.combination["python_version"])
     check(env.run([env.python, "-m", "ruff", "check", "--no-cache", "."], cwd=project.path), "ruff check")
@@ -626,6 +773,139 @@ def test_workflows_pass_actionlint(project: RenderedProject) -> None:
         [actionlint, "-shellcheck=", "-pyflakes=", *workflows], cwd=project.path, env=clean_environ()
     )
     check(result, "actionlint")
+
+
+# --- secrets never on a command line ---------------------------------------------------------------
+
+# What a user puts in .env (secrets=env): distinctive values, one starting with "-" as about one
+# random key in 64 does, which a command line would take for an option.
+STAGE_SECRETS = {
+    "CURSOR_SIGNING_KEY": "-cursor-signing-key-" + "c" * 32,
+    "ADMIN_TOKEN": "admin-token-" + "a" * 24,
+    "DATABASE_PASSWORD": "database-password-" + "p" * 12,
+}
+
+
+def secrets_target(answers: dict[str, str]) -> str:
+    """The target that hands the stage's secrets on: it creates them (ssm), stores them for the
+    pipeline (codestar, env), or deploys the stack with them (env)."""
+    return "secrets" if answers["secrets"] == "ssm" or answers["deployment"] == "codestar" else "stack"
+
+
+def test_make_passes_no_secret_on_a_command_line(project: RenderedProject) -> None:
+    """`make -n` of the target that hands secrets on, with them in the environment: no value is printed."""
+    target = secrets_target(project.answers)
+    environ = {**clean_environ(), **STAGE_SECRETS}
+    # Assumed built and installed: only what the target itself runs is printed.
+    dry_run = run(
+        ["make", "-n", "-o", "build", "-o", ".venv/pyvenv.cfg", target, "STAGE=dev"],
+        cwd=project.path,
+        env=environ,
+    )
+    commands = check(dry_run, f"make -n {target}").output
+    assert "dev.stage_secrets" in commands, (
+        f"`make {target}` does not go through dev/stage_secrets.py:\n{commands}"
+    )
+    leaked = [name for name, value in STAGE_SECRETS.items() if value in commands]
+    assert not leaked, f"make -n {target} prints {leaked}:\n{commands}"
+
+
+# Stands in for sam and aws: records its arguments, environment, standard input and the
+# content and mode of a file:// argument.
+_RECORDER = """
+import json, os, stat, sys
+record = {"argv": sys.argv[1:], "environ": dict(os.environ), "stdin": sys.stdin.read()}
+for argument in sys.argv[1:]:
+    path = argument.removeprefix("file://")
+    if argument.startswith("file://") and os.path.isfile(path):
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        record["file"] = {"path": path, "mode": mode, "content": open(path).read()}
+json.dump(record, open(os.environ["SECRETS_RECORD"], "w"))
+"""
+# One combination per backend and secrets choice, with the database's password among the secrets.
+SECRET_RUNS = list(
+    {(c["deployment"], c["secrets"]): c for c in reversed(COMBINATIONS) if c["storage"] == "rds"}.values()
+)
+
+
+@contextlib.contextmanager
+def aws_emulator() -> Iterator[Callable[[str], Any]]:
+    """moto's server for the duration: boto3 clients of it, as ``client(service)``."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield functools.partial(
+            boto3.client,
+            region_name=IDENTITY["aws_region"],
+            endpoint_url=f"http://{host}:{port}",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("combination", SECRET_RUNS, ids=lambda combination: combination.name)
+def test_secrets_reach_aws_off_the_command_line(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """The target run for real, .env filled in: sam and aws (fakes that record how they ran) get no
+    secret in their arguments or environment; SSM or Secrets Manager (the AWS emulator) get them."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    env = project_env(copy, combination["python_version"])
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for tool in ("sam", "aws"):
+        (fakes / tool).write_text(f"#!{sys.executable}\n{_RECORDER}")
+        (fakes / tool).chmod(0o755)
+    record = tmp_path / "record.json"
+    target = secrets_target(combination.answers)
+    with aws_emulator() as client:
+        endpoint = client("sts").meta.endpoint_url
+        environ = clean_environ(
+            [fakes],
+            SECRETS_RECORD=str(record),
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+        )
+        command = ["make", "-o", "build", "-o", ".venv/pyvenv.cfg", target, "STAGE=dev", "MODERATION=1"]
+        made = run([*command, f"SAM={fakes / 'sam'}"], cwd=copy, env=environ, timeout=120)
+        output = check(made, f"make {target}").output
+        assert not [name for name, value in STAGE_SECRETS.items() if value in output], output
+        if combination["secrets"] == "ssm":
+            ssm = client("ssm")
+            for name in ("cursor-signing-key", "admin-token"):
+                parameter = ssm.get_parameter(Name=f"/{IDENTITY_SLUG}/dev/{name}", WithDecryption=True)
+                assert len(parameter["Parameter"]["Value"]) == 64
+                assert parameter["Parameter"]["Value"] not in output
+            return
+        if combination["deployment"] == "codestar":
+            stored = client("secretsmanager").get_secret_value(
+                SecretId=f"{IDENTITY_SLUG}-dev/stack-parameters"
+            )
+            assert json.loads(stored["SecretString"]) == STAGE_SECRETS
+            return
+    called = json.loads(record.read_text(encoding="utf-8"))
+    for name, value in STAGE_SECRETS.items():
+        assert not any(value in argument for argument in called["argv"]), f"{name} in {called['argv']}"
+        assert value not in called["environ"].values(), f"{name} in the environment of {called['argv'][:2]}"
+    if combination["deployment"] == "sam":
+        assert called["argv"][:3] == ["deploy", "--config-env", "dev"]
+        assert called["file"]["mode"] == 0o600
+        assert json.loads(called["file"]["content"]) == {
+            "CursorSigningKey": STAGE_SECRETS["CURSOR_SIGNING_KEY"],
+            "AdminToken": STAGE_SECRETS["ADMIN_TOKEN"],
+            "DatabaseMasterPassword": STAGE_SECRETS["DATABASE_PASSWORD"],
+        }
+        assert not Path(called["file"]["path"]).exists(), "the secrets' file outlives sam deploy"
+    else:
+        assert called["argv"][:2] == ["cloudformation", "deploy"]
+        parameters = json.loads(called["stdin"])["Parameters"]
+        assert parameters == {"Stage": "dev", "DatabaseMasterPassword": STAGE_SECRETS["DATABASE_PASSWORD"]}
 
 
 # --- the single-page app (frontend=spa) ---------------------------------------------------------
@@ -671,8 +951,12 @@ def test_make_targets_do_the_apps_part(
         dry_run = run(["make", "-n", target], cwd=project.path, env=clean_environ())
         return check(dry_run, f"make -n {target}").output.splitlines()
 
-    def position(lines: list[str], fragment: str) -> int:
-        found = [index for index, line in enumerate(lines) if fragment in line]
+    def position(lines: list[str], fragment: str | re.Pattern[str]) -> int:
+        found = [
+            index
+            for index, line in enumerate(lines)
+            if (fragment.search(line) if isinstance(fragment, re.Pattern) else fragment in line)
+        ]
         assert found, f"no command with {fragment!r} in:\n" + "\n".join(lines)
         return found[0]
 
@@ -703,8 +987,9 @@ def test_make_targets_do_the_apps_part(
 
 
 # What deploys and deletes a stage's stack, in `make -n deploy` and `make -n delete`.
-STACK_COMMANDS = {
-    "sam": (" deploy --config-env", " delete --config-env"),
+STACK_COMMANDS: dict[str, tuple[str | re.Pattern[str], str]] = {
+    # With secrets=env, dev/stage_secrets.py runs `sam deploy`, its secrets in a file.
+    "sam": (re.compile(r" deploy --config-env| dev\.stage_secrets deploy "), " delete --config-env"),
     "zappa": ("cloudformation deploy", "cloudformation delete-stack"),
     "codestar": ("codepipeline start-pipeline-execution", " delete --stack-name"),
 }
@@ -881,33 +1166,6 @@ def test_recorded_answers(project: RenderedProject) -> None:
     assert not different, f"recorded answers differ (recorded, given): {different}"
     missing = sorted(set(options.default_answers()) - set(recorded))
     assert not missing, f"options missing from .cookiecutter.json: {missing}"
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short-form intrinsic functions (!Ref, !Sub, !GetAtt, ...)."""
-
-
-def _construct_tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}  # type: ignore[arg-type]
-
-
-_CloudFormationLoader.add_multi_constructor("!", _construct_tagged)
-
-
-def load_structured(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in {".yaml", ".yml"}:
-        # The first document: CloudFormation and workflow files hold one.
-        return next(iter(yaml.load_all(text, Loader=_CloudFormationLoader)), None)
-    if path.suffix == ".json":
-        return json.loads(text)
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    raise ValueError(f"not a structured file: {path}")
 
 
 def test_structured_files_parse(project: RenderedProject) -> None:

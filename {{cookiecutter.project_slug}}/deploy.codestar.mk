@@ -57,23 +57,12 @@ post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}
 {%- endif %}
 {%- if cookiecutter.secrets == 'env' %}
 
-# Needs the AWS CLI. The pipeline's build reads the stage's secrets from this
-# Secrets Manager secret; they never enter the repository.
+# Needs AWS credentials. The pipeline's build reads the stage's secrets from this
+# Secrets Manager secret; they never enter the repository. dev/stage_secrets.py sends
+# them in the request's body, never on a command line.
 secrets: | $(VENV)/pyvenv.cfg  ## Store STAGE's secrets (.env or the environment) in Secrets Manager for its pipeline
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	: "$${CURSOR_SIGNING_KEY:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
-{%- if cookiecutter.storage == 'rds' %}
-	: "$${DATABASE_PASSWORD:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
-{%- endif %}
-	value="$$($(RUN) python -c 'import json, os; print(json.dumps({key: os.environ.get(key, "") for key in \
-		("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if cookiecutter.storage == 'rds' %}, "DATABASE_PASSWORD"{% endif %})}))')"; \
-	if aws secretsmanager describe-secret --region $(REGION) --secret-id $(STACK)/stack-parameters >/dev/null 2>&1; then \
-		aws secretsmanager put-secret-value --region $(REGION) --secret-id $(STACK)/stack-parameters \
-			--secret-string "$$value" >/dev/null && echo "$(STACK)/stack-parameters updated"; \
-	else \
-		aws secretsmanager create-secret --region $(REGION) --name $(STACK)/stack-parameters \
-			--secret-string "$$value" >/dev/null && echo "$(STACK)/stack-parameters created"; \
-	fi
+	$(RUN) python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
 {%- endif %}
 
 delete: | $(SAM)  ## Delete STAGE's application stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})

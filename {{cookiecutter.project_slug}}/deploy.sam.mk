@@ -11,29 +11,24 @@ CFN_TEMPLATES := template.yaml
 
 include sam.mk
 
-.PHONY: deploy delete
+.PHONY: stack deploy delete
 {%- if cookiecutter.secrets == 'ssm' %}
 
-deploy: build  ## Deploy STAGE (dev|prod); run `make secrets` once per stage first
+stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
 	$(SAM) deploy --config-env $(STAGE)
 {%- else %}
 
-# The secrets become NoEcho stack parameters; they are never written to samconfig.toml.
-# Overrides on the command line replace samconfig.toml's, so the stage's own
-# (parameter_overrides under [STAGE.deploy.parameters]) are passed along.
-deploy: build  ## Deploy STAGE (dev|prod) with the secrets of .env.example from .env or the environment
+# The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
+# parameters: dev/stage_secrets.py hands them to sam deploy in a file only you can read,
+# never on its command line, and adds the stage's parameter_overrides from samconfig.toml.
+stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	: "$${CURSOR_SIGNING_KEY:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
-{%- if cookiecutter.storage == 'rds' %}
-	: "$${DATABASE_PASSWORD:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
+	$(RUN) python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE)
 {%- endif %}
-	parameters="$$($(RUN) python -c 'import sys, tomllib; \
-		print(tomllib.load(open("samconfig.toml", "rb"))[sys.argv[1]]["deploy"]["parameters"]["parameter_overrides"])' \
-		$(STAGE))"; \
-	echo "$(SAM) deploy --config-env $(STAGE) --parameter-overrides $$parameters CursorSigningKey=*** AdminToken=***{% if cookiecutter.storage == 'rds' %} DatabaseMasterPassword=***{% endif %}"; \
-	$(SAM) deploy --config-env $(STAGE) --parameter-overrides $$parameters \
-		"CursorSigningKey=$$CURSOR_SIGNING_KEY" "AdminToken=$${ADMIN_TOKEN:-}"{% if cookiecutter.storage == 'rds' %} "DatabaseMasterPassword=$$DATABASE_PASSWORD"{% endif %}
-{%- endif %}
+
+# The stack changes only once everything is built.
+deploy: build  ## Deploy STAGE (dev|prod): its stack{% if cookiecutter.storage == 'rds' %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
+	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 {%- if cookiecutter.storage == 'rds' %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}

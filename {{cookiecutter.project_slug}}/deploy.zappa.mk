@@ -39,7 +39,7 @@ STACK_PARAMETERS_dev := Stage=dev
 STACK_PARAMETERS_prod := Stage=prod
 {%- endif %}
 
-.PHONY: build deploy logs rollback delete {% if cookiecutter.storage == 'rds' %}migrate-stage {% endif %}zappa-clean
+.PHONY: build stack deploy logs rollback delete {% if cookiecutter.storage == 'rds' %}migrate-stage {% endif %}zappa-clean
 
 clean: zappa-clean
 
@@ -55,34 +55,35 @@ $(PACKAGE_ZIP): zappa_settings.json pyproject.toml uv.lock Makefile deploy.mk de
 $(ZAPPA): | $(VENV)/pyvenv.cfg
 	uv sync --locked
 
-# Needs the AWS CLI and credentials. The stack first (the function's role,
-# store and packages bucket), then the function: dev/zappa_stage.py gives Zappa
-# zappa_settings.json's stage plus what the stack's outputs say, runs `zappa
-# deploy` the first time and `zappa update` after, and records the API's URL
-# in the stack.
+# Needs the AWS CLI and credentials. Once everything is built, the stack (the
+# function's role, store and packages bucket), then the function:
+# dev/zappa_stage.py gives Zappa zappa_settings.json's stage plus what the
+# stack's outputs say, runs `zappa deploy` the first time and `zappa update`
+# after, and records the API's URL in the stack.
 {%- if cookiecutter.secrets == 'ssm' %}
-deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function; run `make secrets` once per stage first
+stack:  ## Create or update STAGE's stack alone (what Zappa does not create); run `make secrets` once per stage first
 	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
 		--parameter-overrides $(STACK_PARAMETERS_$(STAGE)) --tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
+
+deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function
+	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
 {%- else %}
-# The secrets go to the function's environment through Zappa; they are never written to a file.
-deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod) with the secrets of .env.example from .env or the environment
+# The secrets of .env.example come from ENV_FILE or the environment, and are checked before
+# anything is deployed. dev/stage_secrets.py hands the stack its parameters on the standard
+# input of `aws cloudformation deploy`{% if cookiecutter.storage == 'rds' %} (the database's password among them){% endif %}, never on its command line;
+# Zappa gets the function's in a settings file only you can read (dev/zappa_stage.py).
+stack: | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (what Zappa does not create), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	: "$${CURSOR_SIGNING_KEY:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
-{%- if cookiecutter.storage == 'rds' %}
-	: "$${DATABASE_PASSWORD:?is not set: put it in $(ENV_FILE) (see .env.example) or the environment}"; \
-	echo "aws cloudformation deploy --stack-name $(STACK) ... $(STACK_PARAMETERS_$(STAGE)) DatabaseMasterPassword=***"; \
-	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
+	$(RUN) python -m dev.stage_secrets stack $(STACK_PARAMETERS_$(STAGE)) --env-file $(ENV_FILE) -- \
+		aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-		--parameter-overrides $(STACK_PARAMETERS_$(STAGE)) "DatabaseMasterPassword=$$DATABASE_PASSWORD" \
-		--tags project={{ cookiecutter.project_slug }} stage=$(STAGE) && \
-{%- else %}
-	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
-		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-		--parameter-overrides $(STACK_PARAMETERS_$(STAGE)) --tags project={{ cookiecutter.project_slug }} stage=$(STAGE) && \
-{%- endif %}
+		--parameter-overrides file:///dev/stdin --tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
+
+deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function, with the secrets of .env
+	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
+	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
 {%- endif %}
 {%- if cookiecutter.storage == 'rds' %}

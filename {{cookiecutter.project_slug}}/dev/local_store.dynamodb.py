@@ -7,11 +7,14 @@ runs and tests on exactly the table the stack creates.
 from __future__ import annotations
 
 import functools
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from {{ cookiecutter.package_name }}.storage import QuestionRepository
 
 from . import local_aws
 
@@ -20,6 +23,8 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 # Properties that describe the table's shape; the rest (billing, backups,
 # encryption, tags) has no meaning in the emulator.
 SHAPE = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+# The stores the API's tests run on: the emulator's table.
+TEST_STORES = ("DynamoDB",)
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -65,3 +70,9 @@ def configure(stage: str) -> dict[str, str]:
     name = f"{{ cookiecutter.project_slug }}-{stage}"
     create_table(name)
     return {**local_aws.client_environment(), "TABLE_NAME": name}
+
+
+@contextmanager
+def store_for(name: str, directory: Path) -> Iterator[Callable[[], QuestionRepository] | None]:
+    """The repository the app is given to run on ``name`` of TEST_STORES: the stage's own table (None)."""
+    yield None

@@ -7,15 +7,18 @@
   newest revision first, as ``make migrate`` would.
 * Tests: a database of their own, created for the run on the server of
   ``TEST_DATABASE_ADMIN_URL`` (by default a local one), migrated, and dropped
-  when the run ends. Each stage (each test) starts from empty tables.
+  when the run ends. Each stage (each test) starts from empty tables. The
+  tests of the API run on SQLite too (``TEST_STORES``, ``store_for``), as
+  ``make dev`` runs it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,7 +29,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
+from {{ cookiecutter.package_name }}.storage import QuestionRepository
+from {{ cookiecutter.package_name }}.storage.database import EngineSettings, make_engine
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
+from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
 from {{ cookiecutter.package_name }}.storage.tables import metadata
 
 from . import local_secrets
@@ -37,6 +43,9 @@ SQLITE_FILE = PROJECT / ".local" / "dev.sqlite3"
 # Local runs serve requests on threads (and tests post answers from ten at
 # once): more connections than Lambda's one.
 LOCAL_POOL_SIZE = "10"
+# The stores the API's tests run on: the test server, and SQLite as `make dev` runs it.
+SQLITE = "SQLite"
+TEST_STORES = (ENGINE_NAME, SQLITE)
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -45,6 +54,7 @@ class DatabaseUnavailableError(RuntimeError):
 
 _url: str | None = None
 _test_engine: Engine | None = None  # set while a test database exists
+_migrated_sqlite: Path | None = None  # the first test store's, kept by pytest for the run
 
 
 @contextmanager
@@ -132,3 +142,25 @@ def test_database() -> Iterator[str]:
         with admin.connect() as connection:
             drop_database(connection, name)
         admin.dispose()
+
+
+@contextmanager
+def store_for(name: str, directory: Path) -> Iterator[Callable[[], QuestionRepository] | None]:
+    """The repository the app is given to run on ``name``, one of TEST_STORES; None for the stage's own.
+
+    SQLite: a file in ``directory``, migrated, with the engine ``make dev`` makes.
+    """
+    global _migrated_sqlite
+    if name != SQLITE:
+        yield None
+        return
+    if _migrated_sqlite is None:  # migrated once per process, copied for each store: 5 ms, not 100
+        _migrated_sqlite = directory / "migrated.sqlite3"
+        migrate(f"sqlite:///{_migrated_sqlite}")
+    database = shutil.copyfile(_migrated_sqlite, directory / "dev.sqlite3")
+    url = f"sqlite:///{database}"
+    engine = make_engine(EngineSettings(pool_size=int(LOCAL_POOL_SIZE)), make_url(url))
+    try:
+        yield lambda: SqlQuestionRepository(engine)
+    finally:
+        engine.dispose()

@@ -4,7 +4,10 @@
 
 CodePipeline's CloudFormation action reads one template configuration file:
 the stack's parameters and tags. Each stage's committed values are in
-``template-configuration.<stage>.json``;
+``template-configuration.<stage>.json``; the stage's permissions boundary,
+which every role of the stack must carry (the deploy role may create no role
+without it), is the pipeline's, and CodeBuild has its ARN in
+``PERMISSIONS_BOUNDARY_ARN``;
 {%- if cookiecutter.secrets == 'env' %} the secrets, ``NoEcho`` parameters, are
 never committed: CodeBuild reads them from the stage's Secrets Manager secret
 (``make secrets``) into its environment, and they are added here.
@@ -22,19 +25,15 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+{%- if cookiecutter.secrets == 'env' %}
+
+from dev.stage_secrets import SecretsError, read, stack_parameters
+{%- endif %}
 
 PROJECT = Path(__file__).resolve().parent.parent
 OUTPUT = "template-configuration.json"
-{%- if cookiecutter.secrets == 'env' %}
-# Stack parameter -> the environment variable holding it, and whether it may be empty.
-SECRET_PARAMETERS: dict[str, tuple[str, bool]] = {
-    "CursorSigningKey": ("CURSOR_SIGNING_KEY", False),
-    "AdminToken": ("ADMIN_TOKEN", True),
-{%- if cookiecutter.storage == 'rds' %}
-    "DatabaseMasterPassword": ("DATABASE_PASSWORD", False),
-{%- endif %}
-}
-{%- endif %}
+# Set by the pipeline's build project (pipeline/pipeline.yml): the stage's permissions boundary.
+BOUNDARY_VARIABLE = "PERMISSIONS_BOUNDARY_ARN"
 
 
 class ConfigurationError(Exception):
@@ -48,7 +47,7 @@ def stage_file(stage: str, project: Path = PROJECT) -> Path:
 def configuration(
     stage: str, environ: Mapping[str, str], project: Path = PROJECT
 ) -> dict[str, dict[str, str]]:
-    """The stage's parameters and tags{% if cookiecutter.secrets == 'env' %}, with its secrets from ``environ``{% endif %}."""
+    """The stage's parameters and tags, with its permissions boundary{% if cookiecutter.secrets == 'env' %} and secrets{% endif %} from ``environ``."""
     source = stage_file(stage, project)
     if not source.is_file():
         raise ConfigurationError(f"no {source.name}: each stage has a template-configuration.<stage>.json")
@@ -59,12 +58,17 @@ def configuration(
         raise ConfigurationError(f"set {', '.join(empty)} in {source.name}")
     if parameters.get("Stage") != stage:
         raise ConfigurationError(f"{source.name} deploys Stage={parameters.get('Stage')!r}, not {stage!r}")
+    boundary = environ.get(BOUNDARY_VARIABLE, "")
+    if not boundary:
+        raise ConfigurationError(
+            f"{BOUNDARY_VARIABLE} is not set: the pipeline's build gives the stage's permissions boundary"
+        )
+    parameters["PermissionsBoundaryArn"] = boundary
 {%- if cookiecutter.secrets == 'env' %}
-    for parameter, (variable, optional) in SECRET_PARAMETERS.items():
-        value = environ.get(variable, "")
-        if not value and not optional:
-            raise ConfigurationError(f"{variable} is not set: the stage's secrets come from `make secrets`")
-        parameters[parameter] = value
+    try:
+        parameters.update(stack_parameters(read(environ, "the stage's secret, with `make secrets`")))
+    except SecretsError as error:
+        raise ConfigurationError(str(error)) from error
 {%- endif %}
     return {"Parameters": parameters, "Tags": dict(committed.get("Tags", {}))}
 

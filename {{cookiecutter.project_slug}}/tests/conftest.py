@@ -12,11 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dev import local
+
 from {{ cookiecutter.package_name }}.app import create_app
 {%- if cookiecutter.deployment != 'zappa' %}
 from {{ cookiecutter.package_name }}.handler import make_handler
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.storage import QuestionRepository
 
 from .events import FakeLambdaContext
 {%- if cookiecutter.deployment == 'zappa' %}
@@ -49,9 +51,18 @@ def stage(local_services: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def app(stage: str) -> Flask:
+def store(stage: str) -> Callable[[], QuestionRepository] | None:
+    """What the app is given to make its repository: None, the stage's own store.
+
+    A module that runs on each store the project has overrides it (see test_bad_requests.py).
+    """
+    return None
+
+
+@pytest.fixture
+def app(store: Callable[[], QuestionRepository] | None) -> Flask:
     # Not TESTING: errors must be handled exactly as in production.
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), repository=store)
 
 
 @pytest.fixture
@@ -60,9 +71,9 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def invoke(stage: str) -> Invoke:
+def invoke(store: Callable[[], QuestionRepository] | None) -> Invoke:
     """Send an event through the real Lambda handler, as Lambda would."""
-    handler = make_handler(create_app(Settings.from_env()))
+    handler = make_handler(create_app(Settings.from_env(), repository=store))
 
     def call(event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = handler(event, FakeLambdaContext())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dev.local_secrets import ADMIN_TOKEN
+
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.storage import QuestionRepository
 
@@ -62,7 +64,7 @@ def test_ask_question(client: FlaskClient) -> None:
         ({}, "text", "Missing data for required field."),
         ({"text": "   "}, "text", "Must not be blank."),
         ({"text": 42}, "text", "Not a valid string."),
-        ({"text": "x" * 2001}, "text", "Longer than maximum length 2000."),
+        ({"text": "x" * 2001}, "text", "Length must be between 1 and 2000."),
         ({"text": "ok", "extra": 1}, "extra", "Unknown field."),
     ],
 )
@@ -92,10 +94,11 @@ def test_unknown_route_is_json_404(client: FlaskClient) -> None:
     assert response.get_json()["code"] == 404
 
 
-def test_wrong_method_is_json_405(client: FlaskClient) -> None:
+def test_wrong_method_is_json_405_with_the_allowed_ones(client: FlaskClient) -> None:
     response = client.put("/questions", json={"text": "x"})
     assert response.status_code == 405
     assert response.get_json()["code"] == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
 
 
 def test_list_is_newest_first_and_paginated(client: FlaskClient) -> None:
@@ -189,15 +192,23 @@ def test_invalid_answer_is_400(client: FlaskClient) -> None:
 
 
 def test_unknown_question_is_404(client: FlaskClient) -> None:
+    unknown = str(uuid.uuid4())
+    response = client.get(f"/questions/{unknown}")
+    assert response.status_code == 404
+    assert response.get_json()["message"] == f"question {unknown} does not exist"
+
+
+def test_what_is_not_an_id_is_no_route(client: FlaskClient) -> None:
     response = client.get("/questions/does-not-exist")
     assert response.status_code == 404
-    assert response.get_json()["message"] == "question does-not-exist does not exist"
+    assert response.get_json() == {"code": 404, "status": "Not Found"}
 
 
 def test_answering_unknown_question_is_404_and_stores_nothing(client: FlaskClient) -> None:
-    response = answer(client, "does-not-exist")
+    unknown = str(uuid.uuid4())
+    response = answer(client, unknown)
     assert response.status_code == 404
-    assert client.get("/questions/does-not-exist").status_code == 404
+    assert client.get(f"/questions/{unknown}").status_code == 404
 
 
 def test_delete_needs_the_admin_token(client: FlaskClient) -> None:
@@ -228,11 +239,12 @@ class BrokenRepository:
         raise RuntimeError("secret internal detail")
 
 
-def test_unexpected_error_is_500_without_internals(stage: str, capsys: pytest.CaptureFixture[str]) -> None:
-    def broken() -> QuestionRepository:
-        repository: QuestionRepository = BrokenRepository()
-        return repository
+def broken() -> QuestionRepository:
+    repository: QuestionRepository = BrokenRepository()
+    return repository
 
+
+def test_unexpected_error_is_500_without_internals(stage: str, capsys: pytest.CaptureFixture[str]) -> None:
     response = create_app(repository=broken).test_client().get("/questions")
     assert response.status_code == 500
     assert response.get_json() == {
@@ -242,3 +254,14 @@ def test_unexpected_error_is_500_without_internals(stage: str, capsys: pytest.Ca
     }
     assert "secret internal detail" not in response.get_data(as_text=True)
     assert "secret internal detail" in capsys.readouterr().out  # logged, with its trace
+
+
+def test_the_error_log_holds_no_text_the_client_sent(stage: str, capsys: pytest.CaptureFixture[str]) -> None:
+    client = create_app(repository=broken).test_client()
+    response = client.post("/questions?limit=7", json={"text": "my private question"})
+    assert response.status_code == 500
+    logged = capsys.readouterr().out
+    assert '"level": "ERROR"' in logged
+    assert '"path": "/questions"' in logged  # where it failed, for the operator
+    assert "my private question" not in logged
+    assert "limit=7" not in logged

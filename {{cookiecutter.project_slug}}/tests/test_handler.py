@@ -84,7 +84,7 @@ def test_openapi_and_health_through_each_event_kind(invoke: Invoke) -> None:
 
 
 def test_errors_are_json_through_the_handler(invoke: Invoke) -> None:
-    invalid = invoke(http_api_v2("POST", "/questions", body={"text": ""}))
+    invalid = invoke(http_api_v2("POST", "/questions", body={"text": " "}))
     assert invalid["statusCode"] == 400
     assert invalid["headers"]["content-type"] == "application/json"
     assert json_body(invalid)["errors"]["json"]["text"] == ["Must not be blank."]

@@ -14,14 +14,17 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import Engine
 
 from dev import migrate as make_migrate
 from dev.local_store import migrate
+
 from {{ cookiecutter.package_name }} import migrate as migration_function
+from {{ cookiecutter.package_name }}.storage import new_id
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
-from {{ cookiecutter.package_name }}.storage.tables import metadata
+from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
+from {{ cookiecutter.package_name }}.storage.tables import answers, metadata, questions
 
 from .events import FakeLambdaContext
 
@@ -62,6 +65,28 @@ def test_migrations_go_down_and_up_again(stage: str) -> None:
     assert (up["command"], up["before"], up["after"]) == ("upgrade", [], head)
     assert tables(engine) == TABLES
     assert differences(engine) == []
+
+
+def test_rows_keep_their_ids_when_ids_become_exact(stage: str) -> None:
+    """Migration 0002 changes the id columns' type under existing rows, and the foreign key between them."""
+    engine = container_engine()
+    asked = SqlQuestionRepository(engine).add_question("asked before 0002")
+    migration_function.handler({"command": "downgrade", "revision": "0001"}, FakeLambdaContext())
+    try:
+        answer_id = new_id()
+        with engine.begin() as connection:
+            connection.execute(
+                answers.insert().values(
+                    id=answer_id, question_id=asked.id, text="answered before", created_at=asked.created_at
+                )
+            )
+    finally:
+        migration_function.handler({}, FakeLambdaContext())
+    read = SqlQuestionRepository(engine).get_question(asked.id)
+    assert (read.text, [answer.id for answer in read.answers]) == ("asked before 0002", [answer_id])
+    with engine.connect() as connection:
+        upper_cased = connection.execute(select(questions.c.id).where(questions.c.id == asked.id.upper()))
+        assert upper_cased.all() == []
 
 
 def test_sqlite_is_migrated_by_the_same_migrations(sqlite: tuple[str, Engine]) -> None:

@@ -1,4 +1,5 @@
-"""What only the SQL store promises: keyset pages, one-statement answers, exact UTC timestamps.
+"""What only the SQL store promises: keyset pages, one-statement answers, exact UTC timestamps,
+ids compared byte for byte, deletes that leave no answer behind, errors that quote no user's text.
 
 The API and handler tests run against this store as well;
 these look at the SQL it sends, on the test server and on SQLite (``make dev``).
@@ -7,19 +8,26 @@ these look at the SQL it sends, on the test server and on SQLite (``make dev``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
-from dev.local_store import migrate
-from {{ cookiecutter.package_name }}.storage import QuestionNotFoundError
+from dev.local_store import SQLITE, TEST_STORES, store_for
+
+from {{ cookiecutter.package_name }}.storage import InvalidPositionError, QuestionNotFoundError, new_id
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
 from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
 from {{ cookiecutter.package_name }}.storage.tables import answers, questions
+
+from .races import delete_while_answering
+
+# Deletes raced against answers, per store (the foreign key forbids orphans besides): a few dozen writes each.
+RACE_TRIALS = 5
 
 
 class Statements(list[str]):
@@ -67,13 +75,22 @@ def repository(stage: str) -> SqlQuestionRepository:
 
 
 @pytest.fixture
-def sqlite_repository(tmp_path: Path) -> Iterator[SqlQuestionRepository]:
+def sqlite_repository(stage: str, tmp_path: Path) -> Iterator[SqlQuestionRepository]:
     """The store on a migrated SQLite file, as `make dev` runs it without a server."""
-    url = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
-    migrate(url)
-    engine = create_engine(url)
-    yield SqlQuestionRepository(engine)
-    engine.dispose()
+    with store_for(SQLITE, tmp_path) as make:
+        assert make is not None
+        repository = make()
+        assert isinstance(repository, SqlQuestionRepository)
+        yield repository
+
+
+@pytest.fixture(params=TEST_STORES)
+def each_store(request: pytest.FixtureRequest, stage: str, tmp_path: Path) -> Iterator[SqlQuestionRepository]:
+    """The store on the test server, then on SQLite as `make dev` runs it."""
+    with store_for(request.param, tmp_path) as make:
+        repository = make() if make is not None else SqlQuestionRepository(container_engine())
+        assert isinstance(repository, SqlQuestionRepository)
+        yield repository
 
 
 def test_pages_start_after_the_last_row_and_never_skip_rows(repository: SqlQuestionRepository) -> None:
@@ -101,7 +118,7 @@ def test_questions_asked_in_the_same_microsecond_keep_their_order(repository: Sq
     with repository.engine.begin() as connection:
         for n in range(4):
             connection.execute(
-                questions.insert().values(id=f"tie-{n}", text=f"tie {n}", created_at=same, answer_count=0)
+                questions.insert().values(id=new_id(), text=f"tie {n}", created_at=same, answer_count=0)
             )
     seen: list[str] = []
     position = None
@@ -146,7 +163,9 @@ def test_timestamps_round_trip_exactly_in_utc(repository: SqlQuestionRepository)
 def test_naive_timestamps_are_refused(repository: SqlQuestionRepository) -> None:
     naive = repository.add_question("aware?").created_at.replace(tzinfo=None)
     with pytest.raises(Exception, match="no time zone"), repository.engine.begin() as connection:
-        connection.execute(questions.insert().values(id="na", text="naive", created_at=naive, answer_count=0))
+        connection.execute(
+            questions.insert().values(id=new_id(), text="naive", created_at=naive, answer_count=0)
+        )
 
 
 def test_question_with_many_answers_is_read_and_deleted_whole(repository: SqlQuestionRepository) -> None:
@@ -179,3 +198,96 @@ def test_the_same_store_works_on_sqlite(sqlite_repository: SqlQuestionRepository
     sqlite_repository.delete_question(asked[0].id)
     with pytest.raises(QuestionNotFoundError):
         sqlite_repository.get_question(asked[0].id)
+
+
+def test_ids_compare_byte_for_byte_in_the_database(each_store: SqlQuestionRepository) -> None:
+    """Not only through the repository: a case- or space-insensitive collation would match the first three."""
+    question = each_store.add_question("exact?")
+    with each_store.engine.connect() as connection:
+        for variant in (question.id.upper(), question.id + " ", question.id + "  ", " " + question.id):
+            found = connection.execute(select(questions.c.id).where(questions.c.id == variant)).first()
+            assert found is None, repr(variant)
+        found_id = connection.execute(
+            select(questions.c.id).where(questions.c.id == question.id)
+        ).scalar_one()
+    assert found_id == question.id
+    for variant in (question.id.upper(), question.id + " ", "a\x00b"):
+        with pytest.raises(QuestionNotFoundError):
+            each_store.get_question(variant)
+        with pytest.raises(QuestionNotFoundError):
+            each_store.add_answer(variant, "to which question?")
+        with pytest.raises(QuestionNotFoundError):
+            each_store.delete_question(variant)
+    assert each_store.get_question(question.id).answer_count == 0
+
+
+def test_ids_sort_byte_for_byte(each_store: SqlQuestionRepository) -> None:
+    """Questions asked in the same microsecond are listed by id, in the same order on every store."""
+    same = each_store.add_question("first").created_at
+    ids = sorted(new_id() for _ in range(6))
+    with each_store.engine.begin() as connection:
+        for question_id in ids:
+            connection.execute(
+                questions.insert().values(id=question_id, text="tie", created_at=same, answer_count=0)
+            )
+    listed = [question.id for question in each_store.list_questions(limit=10, after=None).items]
+    assert [question_id for question_id in listed if question_id in ids] == sorted(ids, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {},
+        {"id": new_id()},
+        {"created_at": "2026-01-01T00:00:00+00:00", "id": "not an id"},
+        {"created_at": "2026-01-01T00:00:00+00:00", "id": 7},
+        {"created_at": "2026-01-01T00:00:00", "id": new_id()},  # no offset
+        {"created_at": "yesterday", "id": new_id()},
+        {"created_at": "0001-01-01T00:00:00+01:00", "id": new_id()},  # before year 1 in UTC
+        {"created_at": None, "id": new_id()},
+        {"created_at": "2026-01-01T00:00:00+00:00", "id": new_id(), "more": 1},
+        {"PK": "Q#x", "SK": "QUESTION"},
+    ],
+)
+def test_positions_it_did_not_hand_out_are_refused(each_store: SqlQuestionRepository, position: Any) -> None:
+    with pytest.raises(InvalidPositionError):
+        each_store.list_questions(limit=5, after=position)
+
+
+def test_deleting_while_answers_are_posted_leaves_no_answer_behind(each_store: SqlQuestionRepository) -> None:
+    posted = 0
+    for trial in range(RACE_TRIALS):
+        question = each_store.add_question(f"trial {trial}")
+        posted += delete_while_answering(each_store, question.id)
+        with pytest.raises(QuestionNotFoundError):
+            each_store.get_question(question.id)
+    assert posted >= RACE_TRIALS  # the deletes did race with answers
+    with each_store.engine.connect() as connection:
+        left = connection.execute(select(func.count()).select_from(answers)).scalar_one()
+        orphans = connection.execute(
+            select(func.count())
+            .select_from(answers.outerjoin(questions, answers.c.question_id == questions.c.id))
+            .where(questions.c.id.is_(None))
+        ).scalar_one()
+    assert (left, orphans) == (0, 0)
+
+
+def test_an_answer_cannot_outlive_its_question(each_store: SqlQuestionRepository) -> None:
+    """The foreign key holds on every store, SQLite (where it is off by default) included."""
+    with pytest.raises(IntegrityError), each_store.engine.begin() as connection:
+        connection.execute(
+            insert(answers).values(
+                id=new_id(), question_id=new_id(), text="orphan?", created_at=datetime.now(UTC)
+            )
+        )
+
+
+def test_a_failed_statement_does_not_quote_the_users_text(each_store: SqlQuestionRepository) -> None:
+    question = each_store.add_question("asked once")
+    with pytest.raises(IntegrityError) as failure, each_store.engine.begin() as connection:
+        connection.execute(
+            insert(questions).values(
+                id=question.id, text="my private words", created_at=question.created_at, answer_count=0
+            )
+        )
+    assert "my private words" not in str(failure.value)

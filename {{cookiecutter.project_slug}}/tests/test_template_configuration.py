@@ -23,6 +23,9 @@ SECRETS = {
 {%- else %}
 SECRETS: dict[str, str] = {}
 {%- endif %}
+# What CodeBuild's environment holds: the pipeline's permissions boundary{% if cookiecutter.secrets == 'env' %} and the stage's secrets{% endif %}.
+BOUNDARY = "arn:aws:iam::123456789012:policy/{{ cookiecutter.project_slug }}-dev-permissions-boundary"
+ENVIRON = {"PERMISSIONS_BOUNDARY_ARN": BOUNDARY, **SECRETS}
 
 
 @pytest.fixture
@@ -42,8 +45,9 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_each_stage_deploys_its_own_stack_parameters_and_tags(project: Path, stage: str) -> None:
-    document = configuration(stage, SECRETS, project)
+    document = configuration(stage, ENVIRON, project)
     assert document["Parameters"]["Stage"] == stage
+    assert document["Parameters"]["PermissionsBoundaryArn"] == BOUNDARY
     assert document["Tags"] == {"project": "{{ cookiecutter.project_slug }}", "stage": stage}
 {%- if cookiecutter.secrets == 'env' %}
     assert document["Parameters"]["CursorSigningKey"] == SECRETS["CURSOR_SIGNING_KEY"]
@@ -61,19 +65,19 @@ def test_committed_files_hold_no_secret() -> None:
 
 
 def test_a_missing_secret_stops_the_build(project: Path) -> None:
-    secrets = {key: value for key, value in SECRETS.items() if key != "CURSOR_SIGNING_KEY"}
+    secrets = {key: value for key, value in ENVIRON.items() if key != "CURSOR_SIGNING_KEY"}
     with pytest.raises(ConfigurationError, match="CURSOR_SIGNING_KEY is not set"):
         configuration("dev", secrets, project)
 
 
 def test_moderation_may_stay_disabled(project: Path) -> None:
-    secrets = {key: value for key, value in SECRETS.items() if key != "ADMIN_TOKEN"}
+    secrets = {key: value for key, value in ENVIRON.items() if key != "ADMIN_TOKEN"}
     assert configuration("dev", secrets, project)["Parameters"]["AdminToken"] == ""
 {%- else %}
 
 
 def test_secrets_stay_out_of_the_configuration(project: Path) -> None:
-    parameters = configuration("dev", {"CURSOR_SIGNING_KEY": "leaked"}, project)["Parameters"]
+    parameters = configuration("dev", {**ENVIRON, "CURSOR_SIGNING_KEY": "leaked"}, project)["Parameters"]
     assert "leaked" not in parameters.values()
 {%- endif %}
 {%- if cookiecutter.storage == 'rds' %}
@@ -87,13 +91,20 @@ def test_the_network_must_be_filled_in(project: Path) -> None:
     with pytest.raises(
         ConfigurationError, match=r"set VpcId, PrivateSubnetIds in template-configuration\.dev\.json"
     ):
-        configuration("dev", SECRETS, project)
+        configuration("dev", ENVIRON, project)
 {%- endif %}
+
+
+def test_no_deploy_without_the_permissions_boundary(project: Path) -> None:
+    """The deploy role creates no role without it: the build stops here, not half-way through a deploy."""
+    environ = {key: value for key, value in ENVIRON.items() if key != "PERMISSIONS_BOUNDARY_ARN"}
+    with pytest.raises(ConfigurationError, match="PERMISSIONS_BOUNDARY_ARN is not set"):
+        configuration("dev", environ, project)
 
 
 def test_an_unknown_stage_is_refused(project: Path) -> None:
     with pytest.raises(ConfigurationError, match=r"no template-configuration\.qa\.json"):
-        configuration("qa", SECRETS, project)
+        configuration("qa", ENVIRON, project)
 
 
 def test_a_file_for_another_stage_is_refused(project: Path) -> None:
@@ -101,16 +112,16 @@ def test_a_file_for_another_stage_is_refused(project: Path) -> None:
         (project / "template-configuration.dev.json").read_text(encoding="utf-8"), encoding="utf-8"
     )
     with pytest.raises(ConfigurationError, match="deploys Stage='dev', not 'qa'"):
-        configuration("qa", SECRETS, project)
+        configuration("qa", ENVIRON, project)
 
 
 def test_main_writes_template_configuration_json(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(template_configuration, "PROJECT", project)
-    for key, value in SECRETS.items():
+    for key, value in ENVIRON.items():
         monkeypatch.setenv(key, value)
     assert template_configuration.main(["dev"]) == 0
     written = json.loads((project / "template-configuration.json").read_text(encoding="utf-8"))
-    assert written == configuration("dev", SECRETS, project)
+    assert written == configuration("dev", ENVIRON, project)
     assert "stage dev" in capsys.readouterr().out

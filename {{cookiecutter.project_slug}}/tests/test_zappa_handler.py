@@ -71,7 +71,7 @@ def test_alb_ask_and_list(invoke: Invoke) -> None:
 
 
 def test_errors_are_json_through_the_handler(invoke: Invoke) -> None:
-    invalid = invoke(http_api_v2("POST", "/questions", body={"text": ""}))
+    invalid = invoke(http_api_v2("POST", "/questions", body={"text": " "}))
     assert invalid["statusCode"] == 400
     assert header(invalid, "Content-Type") == "application/json"
     assert json_body(invalid)["errors"]["json"]["text"] == ["Must not be blank."]

@@ -8,11 +8,11 @@ from time import perf_counter
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api
 from werkzeug.exceptions import InternalServerError
 
+from . import TITLE
 from . import __doc__ as description
-from .api import health, questions
+from .api import Api, health, questions, refuse_deep_json
 {%- if cookiecutter.frontend == 'spa' %}
 from .cors import allow_site_origins
 {%- endif %}
@@ -23,7 +23,8 @@ from .storage import QuestionRepository
 
 class App(Flask):
     def log_exception(self, exc_info: Any) -> None:
-        # One structured record with the trace, instead of Flask's plain-text one.
+        # One structured record with the trace, instead of Flask's plain-text one. What
+        # the client sent stays out of it (body, query): the path and the trace say where.
         logger.exception(
             "unhandled error", exc_info=exc_info, extra={"method": request.method, "path": request.path}
         )
@@ -38,7 +39,7 @@ def create_app(
     app = App(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
-        API_TITLE="{{ cookiecutter.project_name }}",
+        API_TITLE=TITLE,
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
@@ -48,6 +49,7 @@ def create_app(
     app.extensions["repository"] = cache(repository or _configured_repository)
 
     api = Api(app, spec_kwargs={"info": {"description": description}})
+    api.spec.components.security_scheme(questions.ADMIN_SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     api.register_blueprint(health.blp)
     api.register_blueprint(questions.blp)
 {%- if cookiecutter.frontend == 'spa' %}
@@ -55,6 +57,7 @@ def create_app(
 {%- endif %}
 
     app.before_request(_start_timer)
+    app.before_request(refuse_deep_json)
     app.after_request(_log_request)
     app.register_error_handler(InternalServerError, _internal_error)
     return app

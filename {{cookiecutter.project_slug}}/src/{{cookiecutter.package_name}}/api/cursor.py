@@ -1,7 +1,11 @@
-"""Opaque pagination cursors.
+"""Pagination cursors: the repository's position, signed.
 
-A cursor is the repository's position, serialised and signed with the
-``cursor-signing-key`` secret, so clients can neither read nor forge it.
+A cursor is the position as JSON (zlib-compressed when that is shorter), in
+URL-safe base64, signed with the ``cursor-signing-key`` secret: clients cannot
+forge one, but can read it. It holds nothing a page does not show (the
+creation time and id of the page's last question), so it is signed, not
+encrypted. What a well-signed cursor holds is checked by the repository it
+goes back to (``InvalidPositionError``).
 """
 
 from __future__ import annotations

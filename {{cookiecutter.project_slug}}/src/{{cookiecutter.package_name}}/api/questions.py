@@ -14,7 +14,14 @@ from flask.views import MethodView
 from webargs.flaskparser import abort
 
 from ..secrets import find_secret
-from ..storage import Answer, Question, QuestionNotFoundError, QuestionPage, QuestionRepository
+from ..storage import (
+    Answer,
+    InvalidPositionError,
+    Question,
+    QuestionNotFoundError,
+    QuestionPage,
+    QuestionRepository,
+)
 from . import Blueprint
 from .cursor import InvalidCursorError, decode_cursor, encode_cursor
 from .schemas import (
@@ -29,6 +36,9 @@ from .schemas import (
 
 blp = Blueprint("questions", __name__, url_prefix="/questions", description="Ask and answer questions")
 
+# How the OpenAPI document names the admin token (``Authorization: Bearer <token>``).
+ADMIN_SECURITY_SCHEME = "adminToken"
+
 
 def repository() -> QuestionRepository:
     repo: QuestionRepository = current_app.extensions["repository"]()
@@ -42,14 +52,13 @@ class Questions(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List questions, newest first."""
         settings = current_app.extensions["settings"]
-        limit = args["limit"] or settings.default_page_size
-        after = None
-        if args["cursor"] is not None:
-            try:
-                after = decode_cursor(args["cursor"])
-            except InvalidCursorError as exc:
-                abort(400, errors={"query": {"cursor": [str(exc)]}})
-        page: QuestionPage = repository().list_questions(limit=limit, after=after)
+        limit = args.get("limit", settings.default_page_size)
+        try:
+            after = decode_cursor(args["cursor"]) if "cursor" in args else None
+            page: QuestionPage = repository().list_questions(limit=limit, after=after)
+        except (InvalidCursorError, InvalidPositionError):
+            # Unsigned, or signed but not a position this store reads (say, of an older version).
+            abort(400, errors={"query": {"cursor": ["Invalid cursor."]}})
         next_cursor = encode_cursor(page.next_position) if page.next_position else None
         return {"items": page.items, "next_cursor": next_cursor}
 
@@ -61,7 +70,7 @@ class Questions(MethodView):
         return question, 201, {"Location": url_for("questions.QuestionById", question_id=question.id)}
 
 
-@blp.route("/<question_id>")
+@blp.route("/<id:question_id>")
 class QuestionById(MethodView):
     @blp.response(200, QuestionDetailSchema)
     def get(self, question_id: str) -> Question:
@@ -74,6 +83,7 @@ class QuestionById(MethodView):
     @blp.response(204)
     @blp.alt_response(401, description="No admin token was sent")
     @blp.alt_response(403, description="Wrong admin token, or moderation is disabled")
+    @blp.doc(security=[{ADMIN_SECURITY_SCHEME: []}])
     def delete(self, question_id: str) -> None:
         """Delete a question and its answers (moderation: needs the admin token)."""
         require_admin()
@@ -83,7 +93,7 @@ class QuestionById(MethodView):
             abort(404, message=str(exc))
 
 
-@blp.route("/<question_id>/answers", methods=["POST"])
+@blp.route("/<id:question_id>/answers", methods=["POST"])
 @blp.arguments(NewAnswerSchema)
 @blp.response(201, AnswerSchema)
 def add_answer(body: dict[str, str], question_id: str) -> tuple[Answer, int, dict[str, str]]:

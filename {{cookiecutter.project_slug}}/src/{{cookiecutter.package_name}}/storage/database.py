@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Dialect, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from ..secrets import database_url
@@ -63,18 +63,22 @@ class EngineSettings:
         )
 
 
-def make_engine(settings: EngineSettings) -> Engine:
-    """An engine for the configured database; no connection is opened until one is needed."""
+def make_engine(settings: EngineSettings, url: URL | None = None) -> Engine:
+    """An engine for the configured database, or for ``url`` as given; it connects when first needed."""
     connect_args = {}
     if settings.tls == "verify-full":
         connect_args = tls_connect_args("verify-full", settings.ca_file or system_ca_file())
     elif settings.tls == "require":
         connect_args = tls_connect_args("require", settings.ca_file)
+    # Errors would quote the statement's parameters: the users' texts, in the logs.
     if settings.pool_size == 0:
-        engine = create_engine(database_url(), poolclass=NullPool, connect_args=connect_args)
+        engine = create_engine(
+            url or database_url(), poolclass=NullPool, connect_args=connect_args, hide_parameters=True
+        )
     else:
         engine = create_engine(
-            database_url(),
+            url or database_url(),
+            hide_parameters=True,
             pool_size=settings.pool_size,
             max_overflow=0,
             pool_timeout=POOL_TIMEOUT_SECONDS,
@@ -83,8 +87,32 @@ def make_engine(settings: EngineSettings) -> Engine:
             pool_recycle=RECYCLE_SECONDS,
             connect_args=connect_args,
         )
-    event.listen(engine, "do_connect", _connect_with_current_credentials)
+    if url is None:
+        event.listen(engine, "do_connect", _connect_with_current_credentials)
+    if engine.dialect.name == "sqlite":
+        behave_like_a_server(engine)
     return engine
+
+
+def behave_like_a_server(engine: Engine) -> None:
+    """SQLite (``make dev``) as close to the deployed server as it goes.
+
+    Foreign keys enforced (SQLite leaves them off by default), so no answer can
+    outlive its question. Every transaction takes the database's write lock when
+    it begins (``BEGIN IMMEDIATE``), as a row lock would be taken on the server:
+    a delete's lock-then-delete is one unit, and of two writers the second waits
+    (up to sqlite3's busy timeout) instead of failing with "database is locked"
+    when it cannot upgrade a read lock.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # the driver begins no transaction of its own
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def system_ca_file() -> str:

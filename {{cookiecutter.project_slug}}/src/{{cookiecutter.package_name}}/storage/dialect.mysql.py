@@ -10,12 +10,38 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from sqlalchemy import DateTime, Select, Table
+from sqlalchemy import DateTime, Select, String, Table
 from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 # DATETIME without a precision drops the microseconds; (6) keeps them. MySQL has
 # no column type that keeps an offset, so times are stored as UTC wall-clock values.
 TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+ID_LENGTH = 36  # a UUID in its text form
+
+
+class BinaryId(TypeDecorator[str]):
+    """An id as a binary string: text in Python, bytes in MySQL.
+
+    MySQL's and MariaDB's text collations compare case-insensitively and ignore
+    trailing spaces (``'ABC ' = 'abc'``), and no collation that does neither
+    exists on both; binary strings compare and sort byte for byte on both.
+    """
+
+    impl = mysql.VARBINARY(ID_LENGTH)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else value.encode()
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else value.decode()
+
+
+# SQLite (`make dev`) compares and sorts text byte for byte already.
+ID = String(ID_LENGTH).with_variant(BinaryId(), "mysql", "mariadb")
 
 # Refused logins: a wrong password or an unknown user (ER_ACCESS_DENIED_ERROR), and
 # MariaDB's refusal of a user without a password (ER_ACCESS_DENIED_NO_PASSWORD_ERROR).

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, Select, Table
+from sqlalchemy import DateTime, Select, String, Table
+from sqlalchemy.dialects import postgresql
 
 # Microseconds and the offset are kept: a timestamp reads back exactly as written.
 TIMESTAMP = DateTime(timezone=True)
+
+# A UUID in its text form. PostgreSQL compares text byte for byte; the "C" collation
+# also sorts it byte by byte, as SQLite (`make dev`) does, rather than by the
+# server's locale.
+ID_LENGTH = 36
+ID = String(ID_LENGTH).with_variant(postgresql.VARCHAR(ID_LENGTH, collation="C"), "postgresql")
 
 
 def tls_connect_args(mode: str, ca_file: str | None) -> dict[str, Any]:

@@ -12,18 +12,31 @@
   nothing is written.
 * A question is read with its answers in one statement, so the count and the
   answers come from the same snapshot.
+* Deleting a question locks its row first: an answer being posted either
+  committed before (and is deleted with it) or waits and finds no question.
+  The foreign key from answers to questions makes an orphan impossible anyway.
+* Ids are compared byte for byte on every engine (``dialect.ID``), and a
+  string that is not an id is never sent (``is_id``).
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Engine, Row
 
-from . import Answer, Position, Question, QuestionNotFoundError, QuestionPage
+from . import (
+    Answer,
+    InvalidPositionError,
+    Position,
+    Question,
+    QuestionNotFoundError,
+    QuestionPage,
+    is_id,
+    new_id,
+)
 from .dialect import through_index
 from .tables import QUESTIONS_NEWEST_FIRST, answers, questions
 
@@ -37,7 +50,7 @@ class SqlQuestionRepository:
         self.engine = engine
 
     def add_question(self, text: str) -> Question:
-        question = Question(id=str(uuid.uuid4()), text=text, created_at=_now())
+        question = Question(id=new_id(), text=text, created_at=_now())
         with self.engine.begin() as connection:
             connection.execute(
                 insert(questions).values(
@@ -54,7 +67,7 @@ class SqlQuestionRepository:
             .limit(limit + 1)
         )
         if after is not None:
-            created_at, last_id = datetime.fromisoformat(after["created_at"]), str(after["id"])
+            created_at, last_id = _after(after)
             # Rows before (created_at, id) in the listing's order. Written as a range
             # on created_at plus a tie-break on id, which every engine's planner turns
             # into one index range scan (not all of them do for a row comparison).
@@ -69,6 +82,8 @@ class SqlQuestionRepository:
         return QuestionPage(items=items, next_position=next_position)
 
     def get_question(self, question_id: str) -> Question:
+        if not is_id(question_id):
+            raise QuestionNotFoundError(question_id)
         query = (
             select(
                 questions,
@@ -103,7 +118,9 @@ class SqlQuestionRepository:
         )
 
     def add_answer(self, question_id: str, text: str) -> Answer:
-        answer = Answer(id=str(uuid.uuid4()), question_id=question_id, text=text, created_at=_now())
+        if not is_id(question_id):
+            raise QuestionNotFoundError(question_id)
+        answer = Answer(id=new_id(), question_id=question_id, text=text, created_at=_now())
         with self.engine.begin() as connection:
             raised = connection.execute(
                 update(questions)
@@ -120,6 +137,8 @@ class SqlQuestionRepository:
         return answer
 
     def delete_question(self, question_id: str) -> None:
+        if not is_id(question_id):
+            raise QuestionNotFoundError(question_id)
         with self.engine.begin() as connection:
             # Lock the question first: an answer posted meanwhile waits, then finds it gone.
             locked = connection.execute(
@@ -137,3 +156,19 @@ def _question(row: Row[Any]) -> Question:
 
 def _position(question: Question) -> Position:
     return {"created_at": question.created_at.isoformat(), "id": question.id}
+
+
+def _after(position: Position) -> tuple[datetime, str]:
+    """The ``(created_at, id)`` a position of ``_position`` holds; InvalidPositionError for anything else."""
+    if set(position) != {"created_at", "id"} or not is_id(position["id"]):
+        raise InvalidPositionError
+    created_at = position["created_at"]
+    try:
+        parsed = datetime.fromisoformat(created_at) if isinstance(created_at, str) else None
+        # In UTC, as stored: a time without an offset, or beyond the range once in UTC, is no position.
+        in_utc = parsed.astimezone(UTC) if parsed is not None and parsed.tzinfo is not None else None
+    except (ValueError, OverflowError):
+        in_utc = None
+    if in_utc is None:
+        raise InvalidPositionError
+    return in_utc, position["id"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, Table, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from .dialect import TIMESTAMP
+from .dialect import ID, TIMESTAMP
 
-ID_LENGTH = 36  # a UUID in its text form
 QUESTIONS_NEWEST_FIRST = "ix_questions_created_at_id"
 
 # Constraint and index names the migrations can refer to.
@@ -55,7 +54,7 @@ class UtcTimestamp(TypeDecorator[datetime]):
 questions = Table(
     "questions",
     metadata,
-    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("id", ID, primary_key=True),
     Column("text", Text, nullable=False),
     Column("created_at", UtcTimestamp, nullable=False),
     Column("answer_count", Integer, nullable=False),
@@ -67,8 +66,8 @@ questions = Table(
 answers = Table(
     "answers",
     metadata,
-    Column("id", String(ID_LENGTH), primary_key=True),
-    Column("question_id", String(ID_LENGTH), ForeignKey(questions.c.id), nullable=False),
+    Column("id", ID, primary_key=True),
+    Column("question_id", ID, ForeignKey(questions.c.id), nullable=False),
     Column("text", Text, nullable=False),
     Column("created_at", UtcTimestamp, nullable=False),
     # A question's answers in order, read in one range scan.
