@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 
 from dev import local_store
+
 from {{ cookiecutter.package_name }}.api import MAX_JSON_DEPTH
 from {{ cookiecutter.package_name }}.api.cursor import encode_cursor
 from {{ cookiecutter.package_name }}.api.schemas import MAX_QUESTION_LENGTH
