@@ -474,14 +474,19 @@ def ruff(*args: str, projects: list[Path]) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_here_is_the_generated_projects_ruff() -> None:
-    lock = (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "requirements-dev.txt").read_text(
-        encoding="utf-8"
-    )
-    pinned = next(line.split("==")[1].split()[0] for line in lock.splitlines() if line.startswith("ruff=="))
+    locks = sorted((TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "locks").glob("*/uv.lock"))
+    assert locks, "the project template holds no uv.lock"
+    pinned = {
+        package["version"]
+        for lock in locks
+        for package in tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
+        if package["name"] == "ruff"
+    }
+    assert len(pinned) == 1, f"the generated projects pin several ruffs: {sorted(pinned)}"
     version = subprocess.run(
         [sys.executable, "-m", "ruff", "--version"], capture_output=True, text=True, check=True
     )
-    assert version.stdout.split() == ["ruff", pinned]
+    assert version.stdout.split() == ["ruff", *pinned]
 
 
 @pytest.mark.xdist_group(ANSWERS)

@@ -1,6 +1,6 @@
 """The migration function: Alembic migrations of this stage's database, run after each deploy.
 
-``make deploy`` (and ``make migrate STAGE=...``) invokes it directly, never
+``make deploy`` (and ``make migrate-stage STAGE=...``) invokes it directly, never
 through API Gateway, with up to 15 minutes to finish. The event says what to do:
 
 * ``{}`` or ``{"command": "upgrade", "revision": "head"}``: apply the new migrations;
@@ -76,7 +76,7 @@ def revisions(connection: Connection) -> list[str]:
 
 
 def zappa_invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The migrations through Zappa: ``make migrate STAGE=...`` runs ``zappa invoke <stage>
+    """The migrations through Zappa: ``make migrate-stage STAGE=...`` runs ``zappa invoke <stage>
     {{ cookiecutter.package_name }}.migrate.zappa_invoke``.
 
     Zappa's event names this function under ``command``; what to do comes in
