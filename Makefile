@@ -76,8 +76,8 @@ lint:  ## ruff and mypy on hooks/, tests/, bench/ and the Jinja extension; actio
 matrix:  ## Print the combinations as one line of JSON (the CI matrix)
 	@$(UV_RUN) python -m tests.combinations --json
 
-lock:  ## Re-pin the generated project's requirements*.txt for every combination (needs the index)
-	$(UV_RUN) python -m tests.locks
+lock:  ## Re-lock the generated projects' uv.lock, one per set of dependencies (needs the index)
+	$(UV_RUN) python -m tests.locks $(LOCK_ARGS)
 
 clean:  ## Remove the template's environment and the caches inside the repository
 	rm -rf .venv .pytest_cache .ruff_cache .mypy_cache

@@ -133,8 +133,10 @@ def pip_target(python: str, target: Path, requirements: list[str]) -> None:
 
 
 def pinned(project: Path, names: tuple[str, ...]) -> list[str]:
-    lines = (project / "requirements.txt").read_text().splitlines()
-    return [line.strip() for line in lines if line.split("==")[0].strip().lower() in names]
+    """``name==version`` of ``names`` as the project's uv.lock pins them among its runtime dependencies."""
+    exported = run(["uv", "export", "--frozen", "--no-dev", "--no-hashes", "--no-annotate"], cwd=project)
+    pins = [line.split(";")[0].strip() for line in exported.splitlines() if "==" in line]
+    return [pin for pin in pins if pin.split("==")[0].lower() in names]
 
 
 def zipped_size(directory: Path) -> int:
@@ -230,14 +232,9 @@ def main() -> None:
         package = json.loads((project / ".cookiecutter.json").read_text())["package_name"]
         artifact = build_artifact(project, python)
 
-        sdk = work / "runtime-sdk"
-        sdk.mkdir()
-        boto3_pin = [
-            line
-            for line in (project / "requirements-dev.txt").read_text().splitlines()
-            if line.startswith("boto3==")
-        ]
-        pip_target(python, sdk, boto3_pin)
+        # boto3 as the Lambda runtime provides it, at the project's pins (its `make runtime-sdk`).
+        run(["make", "runtime-sdk"], cwd=project)
+        sdk = project / ".aws-sam" / "runtime-sdk"
 
         floor = work / "floor"
         floor.mkdir()

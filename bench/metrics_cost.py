@@ -37,7 +37,7 @@ from tests.support import render_project  # the template tests' renderer: one wa
 
 # The libraries weighed against the app's own writer, pinned so runs compare alike.
 AWS_EMBEDDED_METRICS = "aws-embedded-metrics==3.5.0"
-POWERTOOLS = "aws-lambda-powertools"  # at the version the project pins (requirements.txt)
+POWERTOOLS = "aws-lambda-powertools"  # at the version the project pins (uv.lock)
 
 # Every way starts as a request does: the app's logging, one request line.
 PRELUDE = """
@@ -104,10 +104,13 @@ def compile_ahead(python: str, directory: Path) -> None:
 
 
 def pinned(project: Path, name: str) -> str:
-    for line in (project / "requirements.txt").read_text().splitlines():
-        if line.split("==")[0].strip().lower() == name:
-            return line.strip()
-    sys.exit(f"bench: {name} is not pinned in the generated project's requirements.txt")
+    """``name==version`` as the project's uv.lock pins it among its runtime dependencies."""
+    exported = run(["uv", "export", "--frozen", "--no-dev", "--no-hashes", "--no-annotate"], project)
+    for line in exported.splitlines():
+        pin = line.split(";")[0].strip()
+        if pin.split("==")[0].lower() == name:
+            return pin
+    sys.exit(f"bench: the generated project's uv.lock pins no {name}")
 
 
 def whole_process(python: str, script: str, cwd: Path) -> tuple[float, str]:

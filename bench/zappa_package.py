@@ -36,7 +36,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from tests.build_support import ARCHITECTURES, build_python, runtime_sdk
+from tests.build_support import ARCHITECTURES, runtime_sdk
 from tests.build_zappa import BUILD_STAGE, build_with_zappa
 from tests.combinations import Combination
 from tests.support import IDENTITY_PACKAGE, find_python, project_env
@@ -168,9 +168,9 @@ def main() -> None:
             Combination(f"zappa-bench-py{version}-{architecture}", answers), work / "ours"
         )
         ours_zip = artifact.project / ".zappa" / f"{BUILD_STAGE}.zip"
-        venv = project_env(artifact.project, version).path
-        default_zip = default_package(artifact.project, venv, work)
-        sdk = runtime_sdk(artifact.project, build_python(version))
+        environment = project_env(artifact.project, version)
+        default_zip = default_package(artifact.project, environment.path, work)
+        sdk = runtime_sdk(artifact.project, environment.python)
 
         ours_figures = contents(ours_zip, architecture, version)
         default_figures = contents(default_zip, architecture, version)

@@ -11,6 +11,12 @@ several alternatives for the same file and is renamed to its plain name
 no chosen value unless another option has a given one (``rds_engine`` means
 nothing without ``storage=rds``): then none of its values' paths is kept.
 Everything not in the table is shared by every combination.
+
+``locks/`` holds one ``uv.lock`` per set of dependencies the answers can ask
+for, made by the template's ``make lock`` (tests/locks.py) and copied without
+rendering: ``locks/index.json`` names the one for these answers, which becomes
+the project's ``uv.lock`` under the project's own name (``with_project_name``),
+and the rest goes.
 """
 
 from __future__ import annotations
@@ -178,6 +184,68 @@ def shape(project: Path, answers: Mapping[str, str]) -> None:
                 path.rename(target)
 
 
+LOCKS = "locks"
+LOCK_INDEX = "index.json"
+PACKAGE_TABLE = "\n[[package]]\n"
+# The project itself in its lock: not a package (tool.uv.package = false).
+ROOT_SOURCE = 'source = { virtual = "." }'
+
+
+class LockError(Exception):
+    """The answers have no lock, or a name the lock cannot take."""
+
+
+def lock_key(answers: Mapping[str, str], options: list[str]) -> str:
+    """The answers to ``options`` as locks/index.json keys them (``-``: the option does not apply)."""
+    return "/".join(chosen(option, answers) or "-" for option in options)
+
+
+def install_lock(project: Path, answers: Mapping[str, str]) -> None:
+    """The lock of these answers' dependencies as ``uv.lock``; ``locks/`` removed."""
+    locks = project / LOCKS
+    index = json.loads((locks / LOCK_INDEX).read_text(encoding="utf-8"))
+    key = lock_key(answers, index["options"])
+    name = index["locks"].get(key)
+    if name is None:
+        raise LockError(
+            f"no uv.lock for {key} ({'/'.join(index['options'])}): run `make lock` in the template"
+        )
+    lock = (locks / name / "uv.lock").read_text(encoding="utf-8")
+    (project / "uv.lock").write_text(with_project_name(lock, answers["project_slug"]), encoding="utf-8")
+    shutil.rmtree(locks)
+
+
+def with_project_name(lock: str, name: str) -> str:
+    """``lock``, made for a project of another name, as ``uv lock`` writes it for ``name``.
+
+    The project is one package entry of the lock (the one whose source is the
+    project's directory), where uv keeps its entries: sorted by name. So the
+    entry is renamed and moved to its place; nothing else in the lock names
+    the project.
+    """
+    head, *packages = lock.split(PACKAGE_TABLE)
+    roots = [index for index, entry in enumerate(packages) if ROOT_SOURCE in entry.splitlines()]
+    if len(roots) != 1:
+        raise LockError(f"the lock has {len(roots)} entries for the project itself, not one")
+    root = packages.pop(roots[0])
+    if any(entry_name(entry) == name for entry in packages):
+        raise LockError(
+            f"project_slug: {name!r} is the name of one of the project's dependencies; choose another"
+        )
+    _, rest = root.split("\n", 1)
+    place = next((index for index, entry in enumerate(packages) if entry_name(entry) > name), len(packages))
+    packages.insert(place, f'name = "{name}"\n{rest}')
+    return PACKAGE_TABLE.join([head, *packages])
+
+
+def entry_name(entry: str) -> str:
+    """The name of a lock's package entry, from its first line (``name = "..."``)."""
+    first = entry.split("\n", 1)[0]
+    if not (first.startswith('name = "') and first.endswith('"')):
+        raise LockError(f"a package entry of the lock does not start with its name: {first!r}")
+    return first.removeprefix('name = "').removesuffix('"')
+
+
 def remove(path: Path) -> None:
     if path.is_dir():
         shutil.rmtree(path)
@@ -210,6 +278,11 @@ ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""
 def main() -> int:
     answers = json.loads(ANSWERS_JSON)
     shape(Path.cwd(), answers)
+    try:
+        install_lock(Path.cwd(), answers)
+    except LockError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
     store = answers["storage"] + (f" ({answers['rds_engine']})" if chosen("rds_engine", answers) else "")
     print(NEXT_STEPS.format(**answers, store=store, served=SERVED[answers["frontend"]]))
     return 0

@@ -17,6 +17,7 @@ string literal at the end.
 
 from __future__ import annotations
 
+import functools
 import json
 import keyword
 import re
@@ -410,10 +411,37 @@ def check_region_services(answers: Mapping[str, object]) -> str | None:
     return None
 
 
+def check_slug_names_no_dependency(answers: Mapping[str, object]) -> str | None:
+    """The project is an entry of its own uv.lock, named by the slug: no dependency may have that name."""
+    slug = str(answers.get("project_slug", ""))
+    repo_dir = answers.get("_repo_dir")
+    if isinstance(repo_dir, str) and slug in locked_dependencies(Path(repo_dir)):
+        return f"project_slug: {slug!r} is the name of one of the project's dependencies; choose another"
+    return None
+
+
+@functools.cache
+def locked_dependencies(template_dir: Path) -> frozenset[str]:
+    """The name of every package the projects' locks pin (``locks/``), the projects themselves aside.
+
+    Read from each entry's first line, as the post-generation hook reads them; none when the
+    template directory is not at hand (a hook run from a copy of its script).
+    """
+    names: set[str] = set()
+    # The project template's directory is named by a Jinja expression, which this file (itself
+    # rendered when cookiecutter runs it as a hook) cannot spell: matched instead.
+    for lock in template_dir.glob("*cookiecutter.project_slug*/locks/*/uv.lock"):
+        for entry in lock.read_text(encoding="utf-8").split("\n[[package]]\n")[1:]:
+            if 'source = { virtual = "." }' not in entry.splitlines():
+                names.add(entry.split("\n", 1)[0].removeprefix('name = "').removesuffix('"'))
+    return frozenset(names)
+
+
 ANSWERS_CHECKS: list[Callable[[Mapping[str, object]], str | None]] = [
     check_stack_description,
     check_database_name,
     check_region_services,
+    check_slug_names_no_dependency,
 ]
 
 

@@ -3,22 +3,25 @@
 ``Pipelines`` runs every command of a combination's ``buildspec.yml`` phases
 (install, pre_build, build, post_build) in order, in one working copy, with
 the environment the pipeline's CodeBuild project gives it (STAGE,
-ARTIFACT_BUCKET, PERMISSIONS_BOUNDARY_ARN{, the stage's secrets}), offline
-from the shared wheelhouse. A codestar project's own checks are its
-pipeline's first phases (``make install``, ``make lint``, ``make test``): the
-render tier runs those, and the build tier goes on in the same working copy,
-as one CodeBuild build runs every phase in one checkout. So each command
-runs once per combination and session, whichever tier asks first. What
-differs from CodeBuild, and why:
+ARTIFACT_BUCKET, PERMISSIONS_BOUNDARY_ARN{, the stage's secrets}), uv offline
+when its cache has what a command needs. A codestar project's own checks are
+its pipeline's first phases (``make install``, ``make lint``, ``make test``):
+the render tier runs those, and the build tier goes on in the same working
+copy, as one CodeBuild build runs every phase in one checkout. So each
+command runs once per combination and session, whichever tier asks first.
+What differs from CodeBuild, and why:
 
-* The test database: CodeBuild starts one in Docker (``docker ...`` commands);
-  this machine already serves PostgreSQL and MariaDB at those addresses and
-  runs no Docker, so those commands are the only ones left out.
+* The machine's own set-up: CodeBuild starts the test database in Docker
+  (``docker ...`` commands) and installs the pinned uv (``pip install
+  uv==...``); this machine already serves PostgreSQL and MariaDB at those
+  addresses, runs no Docker and has uv, so those commands are the only ones
+  left out.
 * The upload (``make package``): ``sam package`` sends the code to an S3
   bucket in the AWS emulator (moto) instead of AWS, so it runs too and writes
   ``template-export.yml``.
-* The tools' environments: ``.venv`` and ``.venv-sam`` are the shared cached
-  ones (same pins), so ``make install`` finds them installed.
+* The tools' environments: the project's is the shared cached one of its
+  lock (``UV_PROJECT_ENVIRONMENT``), and ``.venv-sam`` the pinned SAM CLI's,
+  so ``make install`` finds them installed.
 * ``make test`` writes pytest's report (``PYTEST_ADDOPTS``), so the render
   tier can check what ran.
 
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,12 +45,13 @@ import yaml
 from tests.combinations import Combination
 from tests.support import (
     IDENTITY_SLUG,
+    ProjectEnv,
     file_lock,
     mypy_cache,
     project_env,
     render_project,
     require_tool,
-    run,
+    run_offline_first,
 )
 
 if TYPE_CHECKING:
@@ -76,9 +79,9 @@ def buildspec_commands(project: Path) -> list[tuple[str, str]]:
     ]
 
 
-def needs_docker(command: str) -> bool:
-    """The test database's commands: CodeBuild runs it in Docker; this machine serves one already."""
-    return command.startswith("docker ") or "docker exec" in command
+def sets_up_the_machine(command: str) -> bool:
+    """What CodeBuild's machine needs and this one has: the test database (in Docker there), uv."""
+    return command.startswith(("docker ", "pip install ")) or "docker exec" in command
 
 
 @dataclass(frozen=True)
@@ -149,21 +152,19 @@ class Pipelines:
 def _check_out(combination: Combination, base: Path) -> dict[str, Any]:
     """The working copy, as CodeBuild checks it out, with the shared tools and the stage's network."""
     # Imported here: build_support imports this module.
-    from tests.build_support import build_python, runtime_sdk, wheelhouse
+    from tests.build_support import runtime_sdk
 
     shutil.rmtree(base, ignore_errors=True)  # an earlier attempt stopped half-way
-    version = combination["python_version"]
     project = render_project(combination, base / "checkout")
-    python = build_python(version)
-    house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
-    _use_shared_environments(project, version)
+    env = project_env(project, combination["python_version"])
+    sam_venv = require_tool("sam").resolve().parent.parent
+    (project / ".venv-sam").symlink_to(sam_venv, target_is_directory=True)
     if combination["storage"] == "rds":
         _fill_in_network(project / f"template-configuration.{STAGE}.json")
     return {
         "project": str(project),
-        "python": str(python),
-        "wheelhouse": str(house),
-        "runtime_sdk": str(runtime_sdk(project, python)),
+        "environment": str(env.path),
+        "runtime_sdk": str(runtime_sdk(project, env.python)),
         "phases": [],
         "steps": {},
         "failure": None,
@@ -172,16 +173,12 @@ def _check_out(combination: Combination, base: Path) -> dict[str, Any]:
 
 def _run_phase(combination: Combination, state: dict[str, Any], phase: str, junit: Path) -> str | None:
     """Run the phase's commands in order; the first failure, described, or None."""
-    from tests.build_support import _pip_environ
-
     project = Path(state["project"])
-    environ = _pip_environ(Path(state["wheelhouse"]), offline=True)
-    environ.update(
+    environ = ProjectEnv(Path(state["environment"])).environ(
         STAGE=STAGE,
         ARTIFACT_BUCKET=ARTIFACT_BUCKET,
         PERMISSIONS_BOUNDARY_ARN=PERMISSIONS_BOUNDARY_ARN,
         CODEBUILD_BUILD_SUCCEEDING="1",
-        BUILD_PYTHON=state["python"],
         SAM=str(require_tool("sam")),
         AWS_DEFAULT_REGION=combination.answers.get("aws_region", "us-east-1"),
     )
@@ -190,9 +187,9 @@ def _run_phase(combination: Combination, state: dict[str, Any], phase: str, juni
     with _phase_environment(combination, project, phase, junit) as extra:
         environ.update(extra)
         for command_phase, command in buildspec_commands(project):
-            if command_phase != phase or needs_docker(command):
+            if command_phase != phase or sets_up_the_machine(command):
                 continue
-            result = run(["bash", "-eo", "pipefail", "-c", command], cwd=project, env=environ)
+            result = run_offline_first(["bash", "-eo", "pipefail", "-c", command], cwd=project, env=environ)
             state["steps"][f"{phase}: {command}"] = round(result.seconds, 1)
             if result.returncode != 0:
                 return f"{phase}: {command} failed:\n{result.describe()}"
@@ -214,18 +211,6 @@ def _phase_environment(
             yield aws
     else:
         yield {}
-
-
-def _use_shared_environments(project: Path, version: str) -> None:
-    """``.venv`` and ``.venv-sam`` as the cached environments of the same pins, already installed."""
-    env = project_env(project, version)
-    (project / ".venv").symlink_to(env.path, target_is_directory=True)
-    sam_venv = require_tool("sam").resolve().parent.parent
-    (project / ".venv-sam").symlink_to(sam_venv, target_is_directory=True)
-    # The Makefile's marker of an installed .venv, newer than the requirements it was made from.
-    marker = env.path / ".installed"
-    marker.touch()
-    os.utime(marker)
 
 
 def _fill_in_network(path: Path) -> None:

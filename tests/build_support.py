@@ -1,16 +1,17 @@
 """The build tier's machinery: which artifacts to build, how, and how to run them as Lambda would.
 
 * ``BuildCache``: builds each combination once per session (shared by the
-  xdist workers) with the project's own ``make build``, offline from a shared
-  wheelhouse.
+  xdist workers) with the project's own ``make build``, in the project's
+  cached environment, uv offline when its cache has the wheels.
 * ``LocalStage``: a stage in the generated project's own local stand-ins
   (``dev.local``: the AWS emulator, a fresh database on the test server).
 * ``LambdaContainer``: the built artifact in a clean interpreter (``-I -S``,
   only the artifact and the runtime's boto3 on ``sys.path``), serving events
   one after another like a warm Lambda container.
 
-Shared caches (wheelhouse, runtime boto3, build interpreters) live in the
-cache directory of ``tests/support.py``; a second run needs no network.
+Shared caches (the projects' environments, runtime boto3) live in the cache
+directory of ``tests/support.py``, and the wheels in uv's cache; a second run
+needs no network.
 """
 
 from __future__ import annotations
@@ -41,122 +42,56 @@ from tests.support import (
     clean_environ,
     file_lock,
     find_python,
-    lock_closure,
     project_env,
     render_project,
     require_tool,
+    require_uv,
     run,
+    run_offline_first,
 )
 
-# A Lambda architecture as the machine name in wheel tags, the platforms the
-# Makefile takes wheels for (up to Amazon Linux 2023's glibc 2.34), the ELF
-# machine number and CPython's extension suffix.
+# A Lambda architecture as the machine name in wheel tags, the ELF machine
+# number and CPython's extension suffix.
 ARCHITECTURES: dict[str, dict[str, Any]] = {
-    "arm64": {
-        "wheel_arch": "aarch64",
-        "platforms": ["manylinux2014_aarch64", *(f"manylinux_2_{minor}_aarch64" for minor in range(17, 35))],
-        "machine": 183,
-        "so_suffix": "aarch64-linux-gnu",
-    },
-    "x86_64": {
-        "wheel_arch": "x86_64",
-        "platforms": ["manylinux2014_x86_64", *(f"manylinux_2_{minor}_x86_64" for minor in range(17, 35))],
-        "machine": 62,
-        "so_suffix": "x86_64-linux-gnu",
-    },
+    "arm64": {"wheel_arch": "aarch64", "machine": 183, "so_suffix": "aarch64-linux-gnu"},
+    "x86_64": {"wheel_arch": "x86_64", "machine": 62, "so_suffix": "x86_64-linux-gnu"},
 }
 
 
 # --- shared, cached inputs -----------------------------------------------------------------------
 
 
-def build_python(version: str) -> Path:
-    """A virtualenv of the runtime's Python with pip: what a developer's ``.venv`` is to ``make build``."""
-    interpreter = find_python(version)
-    venv = cache_dir() / "build-python" / f"py{version}"
-    python = venv / "bin" / "python"
-    with file_lock(venv.with_suffix(".lock")):
-        if not (venv / ".complete").exists():
-            shutil.rmtree(venv, ignore_errors=True)
-            _check(run([interpreter, "-m", "venv", venv], cwd=venv.parent), "creating a build virtualenv")
-            (venv / ".complete").touch()
-    return python
-
-
-def wheelhouse(requirements: Path, python: Path, version: str, architecture: str) -> Path:
-    """A directory of every wheel ``requirements`` needs on Lambda's platform, downloaded once.
-
-    The build then installs with ``PIP_NO_INDEX=1``: a run after the first
-    needs no network, and every combination installs the same files.
-    """
-    house = cache_dir() / "wheelhouse"
-    download: list[str | Path] = [
-        python,
-        "-m",
-        "pip",
-        "download",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-deps",
-        "--only-binary=:all:",
-        *(
-            option
-            for platform in ARCHITECTURES[architecture]["platforms"]
-            for option in ("--platform", platform)
-        ),
-        "--implementation",
-        "cp",
-        "--python-version",
-        version,
-        "--dest",
-        house,
-        "--requirement",
-        requirements,
-    ]
-    with file_lock(cache_dir() / "wheelhouse.lock"):
-        house.mkdir(parents=True, exist_ok=True)
-        offline = run(download, cwd=house, env=_pip_environ(house, offline=True))
-        if offline.returncode != 0:
-            _check(run(download, cwd=house, env=_pip_environ(house, offline=False)), "filling the wheelhouse")
-    return house
-
-
 def runtime_sdk(project: Path, python: Path) -> Path:
-    """boto3 as the Lambda runtime provides it, at the project's pins (pure Python: one per set of pins)."""
-    constraints = project / "requirements-dev.txt"
-    pins = lock_closure(constraints.read_text(encoding="utf-8"), "boto3")
-    if not pins:
-        raise BuildError(f"{constraints} pins no boto3, which the runtime provides and the tests need")
-    digest = hashlib.sha256("\n".join(pins).encode()).hexdigest()[:16]
+    """boto3 as the Lambda runtime provides it, at the project's pins (pure Python: one per set of pins).
+
+    What the project's ``make runtime-sdk`` installs: its lock's ``lambda-runtime`` group.
+    """
+    uv = require_uv()
+    export = run(
+        [uv, "export", "--frozen", "--only-group", "lambda-runtime", "--no-header", "--no-annotate"],
+        cwd=project,
+        env=clean_environ(),
+    )
+    pins = _check(export, "exporting the runtime's boto3 from uv.lock").output
+    if "boto3==" not in pins:
+        raise BuildError(
+            f"{project / 'uv.lock'} pins no boto3, which the runtime provides and the tests need"
+        )
+    digest = hashlib.sha256(pins.encode()).hexdigest()[:16]
     sdk = cache_dir() / "runtime-sdk" / digest
     with file_lock(sdk.with_suffix(".lock")):
         if not (sdk / ".installed").exists():
             shutil.rmtree(sdk, ignore_errors=True)
-            install: list[str | Path] = [
-                python,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-compile",
-                "--target",
-                sdk,
-                "--constraint",
-                constraints,
-                "boto3",
-            ]
-            _check(run(install, cwd=project, env=clean_environ()), "installing the runtime's boto3")
+            sdk.mkdir(parents=True)
+            requirements = sdk.with_suffix(".txt")
+            requirements.write_text(pins, encoding="utf-8")
+            install: list[str | Path] = [uv, "pip", "install", "--quiet", "--no-deps", "--python", python]
+            install += ["--target", sdk, "--requirement", requirements]
+            _check(
+                run_offline_first(install, cwd=project, env=clean_environ()), "installing the runtime's boto3"
+            )
             (sdk / ".installed").touch()  # the marker the project's Makefile uses too
     return sdk
-
-
-def _pip_environ(house: Path, *, offline: bool) -> dict[str, str]:
-    """pip looks in the wheelhouse first; offline, nowhere else."""
-    environ = clean_environ(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_FIND_LINKS=str(house))
-    if offline:
-        environ["PIP_NO_INDEX"] = "1"
-    return environ
 
 
 def _check(result: Result, what: str) -> Result:
@@ -223,18 +158,17 @@ class Artifact:
 
 
 def build_with_sam(combination: Combination, workdir: Path) -> Artifact:
-    """Render the project and run its ``make build`` (``sam build``) with the pinned SAM CLI, offline."""
+    """Render the project and run its ``make build`` (``sam build``) with the pinned SAM CLI.
+
+    In the project's cached environment, which is what its ``.venv`` would
+    hold; uv offline when its cache has Lambda's wheels.
+    """
     version = combination["python_version"]
     project = render_project(combination, workdir)
-    python = build_python(version)
-    house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
-    sdk = runtime_sdk(project, python)
+    env = project_env(project, version)
+    sdk = runtime_sdk(project, env.python)
     built = _check(
-        run(
-            ["make", "build", f"SAM={require_tool('sam')}", f"BUILD_PYTHON={python}"],
-            cwd=project,
-            env=_pip_environ(house, offline=True),
-        ),
+        run_offline_first(["make", "build", f"SAM={require_tool('sam')}"], cwd=project, env=env.environ()),
         "make build",
     )
     return sam_artifact(combination, project, sdk, {"make build": built.seconds})

@@ -1,9 +1,8 @@
 """The build tier's builder for ``deployment=zappa``: the project's own ``make build`` (``zappa package``).
 
-Offline like the SAM builder: the dependencies come from the shared wheelhouse
-(``PIP_NO_INDEX``), Zappa from the project's cached environment (its
-requirements-dev.txt pins it), and the packing Python is the shared build
-interpreter of the runtime's version. The package is the zip Zappa wrote,
+As the SAM builder: in the project's cached environment, which holds Zappa
+(its uv.lock pins it) and the runtime's Python that packs, uv offline when
+its cache has Lambda's wheels. The package is the zip Zappa wrote,
 unpacked by ``make build`` as Lambda's ``/var/task`` holds it; its handler is
 Zappa's, ``handler.lambda_handler``, so every event of the build tier goes
 through Zappa's handler and the settings module it wrote.
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tests.combinations import Combination
-from tests.support import IDENTITY_PACKAGE, find_python, project_env, render_project, run
+from tests.support import IDENTITY_PACKAGE, find_python, project_env, render_project, run_offline_first
 
 if TYPE_CHECKING:
     from tests.build_support import Artifact
@@ -36,29 +35,17 @@ def add_stage(project: Path, stage: str) -> None:
 
 
 def build_with_zappa(combination: Combination, workdir: Path) -> Artifact:
-    """Render the project and run its ``make build`` with the pinned Zappa, offline."""
+    """Render the project and run its ``make build`` with the pinned Zappa."""
     # Imported here: build_support imports this module.
-    from tests.build_support import Artifact, _check, _pip_environ, build_python, runtime_sdk, wheelhouse
+    from tests.build_support import Artifact, _check, runtime_sdk
 
     version = combination["python_version"]
     project = render_project(combination, workdir)
     add_stage(project, BUILD_STAGE)
-    python = build_python(version)
-    house = wheelhouse(project / "requirements.txt", python, version, combination["architecture"])
-    sdk = runtime_sdk(project, python)
-    zappa_env = project_env(project, version)
+    env = project_env(project, version)
+    sdk = runtime_sdk(project, env.python)
     built = _check(
-        run(
-            [
-                "make",
-                "build",
-                f"STAGE={BUILD_STAGE}",
-                f"ZAPPA_ENV={zappa_env.path}",
-                f"BUILD_PYTHON={python}",
-            ],
-            cwd=project,
-            env=_pip_environ(house, offline=True),
-        ),
+        run_offline_first(["make", "build", f"STAGE={BUILD_STAGE}"], cwd=project, env=env.environ()),
         "make build",
     )
     # Where the project's runtime-sdk target would put it, so `make invoke` finds it.

@@ -99,7 +99,7 @@ _BUILD_SECONDS = {"codestar": 70, "sam": 15, "zappa": 20}
 _GROUP_SECONDS = {SCANS: 100, FRONTEND_CHECKS: 90, ANSWERS: 70}
 # A fuzz run: its project's environment, a server with its store, and schemathesis.
 _FUZZ_SECONDS = 35
-_INSTALL_SECONDS = 150
+_INSTALL_SECONDS = 30
 
 
 def item_combination(item: pytest.Item) -> Combination | None:

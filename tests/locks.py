@@ -1,52 +1,61 @@
-"""The generated project's lock files, for every combination: ``make lock``.
+"""The generated projects' uv.lock files, one per set of dependencies: ``make lock``.
 
-``requirements.txt`` and ``requirements-dev.txt`` in the project template are
-Jinja templates. Rendered for a combination, each must be what the project's
-own ``make lock`` (``uv pip compile``) writes for it, so a project starts from
-uv's resolution and re-locking it changes nothing but newer versions. This
-module keeps them so: for every assignment of the options the ``.in`` files
-depend on, it renders the ``.in`` files, compiles them with uv as the
-project's Makefile does, and merges the outputs into one template, with a
-Jinja condition around each entry that not every assignment shares.
+A project's dependencies are in its ``pyproject.toml`` (``[project]`` and
+``[dependency-groups]``), which Jinja renders from the answers; its lock is
+plain data. For every meaningful assignment of the options ``pyproject.toml``
+tests, this module renders it, locks it with uv as the project's own ``make
+lock`` does (``uv lock``, starting from the lock it has, so pins move only
+when they must), and keeps one lock per distinct result in the project
+template, where cookiecutter copies them without rendering:
 
-    uv run python -m tests.locks            # rewrite both lock templates (needs the package index)
+    locks/<name>/uv.lock    a lock, named after the first assignment it is for
+    locks/index.json        which lock each assignment gets
 
-The render tier checks the result offline: each rendered lock installs
-without resolving (``--no-deps``) into a consistent environment.
+The post-gen hook installs the project's as ``uv.lock``
+(``hooks/post_gen_project.py``): every lock is made for the default project
+name, and the hook gives it the project's own. The render tier checks each
+rendered lock is exactly what its ``pyproject.toml`` asks for (``uv lock
+--check``, offline).
+
+    uv run python -m tests.locks                                  # re-lock every set (needs the index)
+    uv run python -m tests.locks --upgrade                        # the newest versions allowed
+    uv run python -m tests.locks --upgrade-package ruff==0.17.6   # one pin only
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-import jinja2
-
-from tests.combinations import applies, load_options
-from tests.options import default_answers
+from tests.combinations import COOKIECUTTER_JSON, applies, load_options
+from tests.options import default_answers, post_gen
 from tests.support import PROJECT_TEMPLATE
 
-# requirement file -> the lock compiled from it, in the order the project compiles them.
-LOCKS = {"requirements.in": "requirements.txt", "requirements-dev.in": "requirements-dev.txt"}
-# The oldest runtime the template offers: the universal lock holds for the newer ones too.
-PYTHON_VERSION = "3.12"
-HEADER_LINES = 2
+LOCKS_DIR = PROJECT_TEMPLATE / post_gen.LOCKS
+INDEX = LOCKS_DIR / post_gen.LOCK_INDEX
+# What a project's lock is made from: its dependencies, and the Python uv finds for them.
+LOCKED_FROM = ("pyproject.toml", ".python-version")
 _OPTION = re.compile(r"cookiecutter\.(\w+)")
+# uv lock runs in parallel: it waits mostly on the index.
+WORKERS = 4
 
 Assignment = tuple[tuple[str, str], ...]
 
 
 def depended_options() -> list[str]:
-    """The options the ``.in`` files test, in cookiecutter.json's order."""
-    named = set()
-    for source in LOCKS:
+    """The choice options the files a lock is made from test, in cookiecutter.json's order."""
+    named: set[str] = set()
+    for source in LOCKED_FROM:
         named |= set(_OPTION.findall((PROJECT_TEMPLATE / source).read_text(encoding="utf-8")))
     return [option for option in load_options() if option in named]
 
@@ -65,127 +74,126 @@ def assignments(options: Sequence[str]) -> list[Assignment]:
     return list(seen)
 
 
-def compile_locks(assignment: Assignment, uv: Path) -> dict[str, list[str]]:
-    """uv's lock files for one assignment: file name -> lines."""
+def lock_name(assignment: Assignment) -> str:
+    """``3.13-sam-rds-postgres-ssm-none``: the values that apply, in option order."""
     answers = {**default_answers(), **dict(assignment)}
-    environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701 -- not HTML
+    return "-".join(value for option, value in assignment if applies(option, answers))
+
+
+def index_key(assignment: Assignment) -> str:
+    """The key of ``assignment`` in locks/index.json, as the post-gen hook computes it."""
+    answers = {**default_answers(), **dict(assignment)}
+    return str(post_gen.lock_key(answers, [option for option, _ in assignment]))
+
+
+def render(assignment: Assignment) -> dict[str, str]:
+    """The files a lock is made from, rendered for ``assignment`` as cookiecutter renders them."""
+    from cookiecutter.environment import StrictEnvironment
+
+    context = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))
+    answers = {**default_answers(), **dict(assignment)}
+    environment = StrictEnvironment(context={"cookiecutter": context}, keep_trailing_newline=True)
+    return {
+        source: environment.from_string((PROJECT_TEMPLATE / source).read_text(encoding="utf-8")).render(
+            cookiecutter=answers
+        )
+        for source in LOCKED_FROM
+    }
+
+
+def lock(files: Mapping[str, str], previous: str | None, uv: Path, upgrade: Sequence[str]) -> str:
+    """``uv lock`` of a project made of ``files``, from its ``previous`` lock (``upgrade``: what may move)."""
     with tempfile.TemporaryDirectory(prefix="sf-lock-") as directory:
         work = Path(directory)
-        for source, lock in LOCKS.items():
-            text = (PROJECT_TEMPLATE / source).read_text(encoding="utf-8")
-            (work / source).write_text(environment.from_string(text).render(cookiecutter=answers))
-            compile_command: list[str | Path] = [
-                uv,
-                "pip",
-                "compile",
-                "--quiet",
-                "--universal",
-                "--python-version",
-                PYTHON_VERSION,
-                "--custom-compile-command",
-                "make lock",
-                source,
-                "-o",
-                lock,
-            ]
-            subprocess.run(compile_command, cwd=work, check=True)
-        return {lock: (work / lock).read_text(encoding="utf-8").splitlines() for lock in LOCKS.values()}
+        for name, text in files.items():
+            (work / name).write_text(text, encoding="utf-8")
+        if previous is not None:
+            (work / "uv.lock").write_text(previous, encoding="utf-8")
+        command = [str(uv), "lock", "--quiet", *upgrade]
+        result = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"uv lock failed:\n{result.stderr}")
+        return (work / "uv.lock").read_text(encoding="utf-8")
 
 
-def entries(lines: Sequence[str]) -> dict[str, str]:
-    """A lock's entries (a pin and its ``# via`` lines) by package name, in the file's order."""
-    found: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in lines[HEADER_LINES:]:
-        if line.startswith(" "):
-            if current is None:
-                raise ValueError(f"an annotation before any requirement: {line!r}")
-            current.append(line)
-            continue
-        name = re.split(r"[=<>!~ ;\[]", line, maxsplit=1)[0].lower()
-        current = found[name] = [line]
-    return {name: "\n".join(block) for name, block in found.items()}
+def previous_locks() -> dict[str, str]:
+    """index.json key -> the lock the template has for it now."""
+    if not INDEX.is_file():
+        return {}
+    index: dict[str, Any] = json.loads(INDEX.read_text(encoding="utf-8"))
+    return {
+        key: (LOCKS_DIR / name / "uv.lock").read_text(encoding="utf-8")
+        for key, name in index["locks"].items()
+        if (LOCKS_DIR / name / "uv.lock").is_file()
+    }
 
 
-def condition(members: set[Assignment], universe: Sequence[Assignment]) -> str:
-    """A Jinja condition true for exactly ``members`` among ``universe``: a short OR of ANDs."""
-    order = list(load_options())
-    atoms = sorted(
-        {pair for assignment in universe for pair in assignment},
-        key=lambda pair: (order.index(pair[0]), pair[1]),
-    )
-    terms: list[tuple[tuple[str, str], ...]] = []
-    for size in range(1, len(universe[0]) + 1):
-        for term in itertools.combinations(atoms, size):
-            if len({option for option, _ in term}) < size:
-                continue
-            covered = {a for a in universe if set(term) <= set(a)}
-            if covered and covered <= members:
-                terms.append(term)
-    uncovered, chosen = set(members), []
-    while uncovered:  # greedy set cover, the widest term first, then the shortest
-        best = max(terms, key=lambda t: (len(uncovered & {a for a in universe if set(t) <= set(a)}), -len(t)))
-        chosen.append(best)
-        uncovered -= {a for a in universe if set(best) <= set(a)}
-    rendered = [
-        " and ".join(f"cookiecutter.{option} == '{value}'" for option, value in term) for term in chosen
-    ]
-    if len(rendered) == 1:
-        return rendered[0]
-    return " or ".join(f"({text})" if " and " in text else text for text in rendered)
-
-
-def merge(outputs: Mapping[Assignment, Sequence[str]]) -> str:
-    """One Jinja template rendering to each assignment's lock."""
-    universe = list(outputs)
-    headers = {tuple(lines[:HEADER_LINES]) for lines in outputs.values()}
-    if len(headers) != 1:
-        raise ValueError(f"the locks' headers differ: {headers}")
-    parsed = {assignment: entries(lines) for assignment, lines in outputs.items()}
-    names = sorted({name for found in parsed.values() for name in found})
-    lines = list(next(iter(headers)))
-    for name in names:
-        texts: dict[str, set[Assignment]] = {}
-        for assignment in universe:
-            text = parsed[assignment].get(name)
-            if text is not None:
-                texts.setdefault(text, set()).add(assignment)
-        if len(texts) == 1 and len(next(iter(texts.values()))) == len(universe):
-            lines.append(next(iter(texts)))
-            continue
-        keyword = "if"
-        for text, members in sorted(texts.items(), key=lambda item: -len(item[1])):
-            lines.append(f"{{%- {keyword} {condition(members, universe)} %}}")
-            lines.append(text)
-            keyword = "elif"
-        lines.append("{%- endif %}")
-    return "\n".join(lines) + "\n"
+def check_uv(uv: Path) -> None:
+    """The locks are made by the uv the generated projects pin (cookiecutter.json's ``__uv_version``)."""
+    pinned = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))["__uv_version"]
+    version = subprocess.run(
+        [str(uv), "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    if version != pinned:
+        sys.exit(
+            f"error: uv {version} is on PATH; the projects pin uv {pinned} (__uv_version): lock with that"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.locks", description=__doc__.split("\n\n")[0])
-    parser.parse_args(argv)
+    parser.add_argument("--upgrade", action="store_true", help="take the newest versions the projects allow")
+    parser.add_argument(
+        "--upgrade-package", action="append", default=[], metavar="NAME[==VERSION]", help="move one pin only"
+    )
+    args = parser.parse_args(argv)
     found = shutil.which("uv")
     if found is None:
         parser.error("uv is not on PATH")
     uv = Path(found)
+    check_uv(uv)
+    upgrade = [
+        *(["--upgrade"] if args.upgrade else []),
+        *(f"--upgrade-package={p}" for p in args.upgrade_package),
+    ]
     options = depended_options()
     combos = assignments(options)
-    print(f"compiling {len(combos)} assignments of {', '.join(options)}", file=sys.stderr)
-    compiled = {assignment: compile_locks(assignment, uv) for assignment in combos}
-    environment = jinja2.Environment(keep_trailing_newline=True, autoescape=False)  # noqa: S701 -- not HTML
-    for lock in LOCKS.values():
-        template = merge({assignment: locks[lock] for assignment, locks in compiled.items()})
-        for assignment, locks in compiled.items():
-            rendered = environment.from_string(template).render(
-                cookiecutter={**default_answers(), **dict(assignment)}
-            )
-            if rendered.splitlines() != locks[lock]:
-                raise AssertionError(
-                    f"{lock}: the merged template does not render uv's lock for {assignment}"
-                )
-        (PROJECT_TEMPLATE / lock).write_text(template, encoding="utf-8")
-        print(f"wrote {PROJECT_TEMPLATE.name}/{lock}", file=sys.stderr)
+    # Assignments that render the same files (sam and codestar) share one lock run.
+    by_files: dict[tuple[tuple[str, str], ...], list[Assignment]] = {}
+    for assignment in combos:
+        by_files.setdefault(tuple(sorted(render(assignment).items())), []).append(assignment)
+    previous = previous_locks()
+    print(
+        f"locking {len(by_files)} dependency sets for {len(combos)} assignments of {', '.join(options)}",
+        file=sys.stderr,
+    )
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = pool.map(
+            lambda item: lock(dict(item[0]), previous.get(index_key(item[1][0])), uv, upgrade),
+            by_files.items(),
+        )
+        locked = dict(zip(by_files, results, strict=True))
+    # One lock per distinct text, named after its first assignment.
+    names: dict[str, str] = {}
+    index: dict[str, str] = {}
+    for files, members in by_files.items():
+        text = locked[files]
+        name = names.setdefault(text, lock_name(members[0]))
+        index.update({index_key(assignment): name for assignment in members})
+    slug = default_answers()["project_slug"]
+    for text in names:
+        if post_gen.with_project_name(text, slug) != text:
+            raise AssertionError("the post-gen hook would not give back a lock its own name")
+    shutil.rmtree(LOCKS_DIR, ignore_errors=True)
+    for text, name in names.items():
+        (LOCKS_DIR / name).mkdir(parents=True)
+        (LOCKS_DIR / name / "uv.lock").write_text(text, encoding="utf-8")
+    INDEX.write_text(
+        json.dumps({"options": options, "locks": dict(sorted(index.items()))}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    total = sum(len(text.encode()) for text in names)
+    print(f"wrote {len(names)} locks ({total:,} bytes) and {INDEX.name} to {LOCKS_DIR}", file=sys.stderr)
     return 0
 
 

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tests.combinations import COOKIECUTTER_JSON, VARIANT_OPTIONS, applies, load_options
+from tests.combinations import COOKIECUTTER_JSON, applies, load_options
 from tests.support import PROJECT_TEMPLATE, load_hook
 
 post_gen: Any = load_hook("post_gen_project")
@@ -74,10 +74,17 @@ SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {
 # Files that record every choice by design (the recorded answers for cruft).
 RECORDS = frozenset({".cookiecutter.json"})
 
-# Lock files pin packages for every platform and Python (environment
-# markers, npm's per-platform binaries), so variant values (architecture,
-# Python version) may appear there.
-LOCK_FILE = re.compile(r"(^|/)(requirements[^/]*\.txt|package-lock\.json)$")
+# Text that names a value without referring to the option: an environment
+# marker's machine (pyproject.toml's ``[tool.uv] environments``) is one the
+# lock covers for developers, whatever the function's architecture.
+NOT_REFERENCES = re.compile(r"platform_machine == '\w+'")
+
+# Lock files are data that pyproject.toml and package.json determine: they
+# name packages, their files and every platform's wheels (an unchosen option's
+# word may be part of one: moto needs flask-cors, whose wheel is
+# flask_cors-...whl). The render tier checks each is exactly what its source
+# asks for, and the sources are checked here.
+LOCK_FILE = re.compile(r"(^|/)(uv\.lock|package-lock\.json)$")
 
 # Files cookiecutter copies without rendering (cookiecutter.json's
 # _copy_without_render, matched against the path in the project): the
@@ -194,10 +201,6 @@ class ForbiddenWord:
     value: str
     pattern: re.Pattern[str]
 
-    @property
-    def variant(self) -> bool:
-        return self.option in VARIANT_OPTIONS
-
 
 def word_pattern(word: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", re.IGNORECASE)
@@ -238,12 +241,10 @@ def forbidden_words(answers: Mapping[str, str]) -> list[ForbiddenWord]:
 
 def references(relative: str, text: str, words: list[ForbiddenWord]) -> Iterator[str]:
     """``path:line: 'word' (option=value)`` for each forbidden word in a file."""
-    if relative in RECORDS:
+    if relative in RECORDS or LOCK_FILE.search(relative):
         return
-    lock_file = bool(LOCK_FILE.search(relative))
+    text = NOT_REFERENCES.sub(lambda found: " " * len(found.group()), text)  # same offsets, same lines
     for word in words:
-        if word.variant and lock_file:
-            continue
         for match in word.pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             yield f"{relative}:{line}: {match.group(0)!r} refers to {word.option}={word.value}"

@@ -426,7 +426,7 @@ def find_python(version: str) -> Path:
 
 @dataclass(frozen=True)
 class ProjectEnv:
-    """A virtualenv holding a generated project's ``requirements-dev.txt``."""
+    """A generated project's environment: its ``uv.lock``, synced by uv (``project_env``)."""
 
     path: Path
 
@@ -443,7 +443,14 @@ class ProjectEnv:
         return self.path.name
 
     def environ(self, **overrides: str) -> dict[str, str]:
-        return clean_environ([self.bin], VIRTUAL_ENV=str(self.path), **overrides)
+        """A project's commands in this environment: its tools on PATH, and uv's project environment.
+
+        So the project's own ``uv run`` and ``uv sync`` (every make target)
+        use it rather than make a ``.venv`` in the project.
+        """
+        return clean_environ(
+            [self.bin], VIRTUAL_ENV=str(self.path), UV_PROJECT_ENVIRONMENT=str(self.path), **overrides
+        )
 
     def run(self, args: Sequence[str | Path], cwd: Path, timeout: float = 900, **env: str) -> Result:
         return run(args, cwd=cwd, env=self.environ(**env), timeout=timeout)
@@ -453,40 +460,36 @@ class ProjectEnv:
         return run([self.python, "-c", probe], cwd=self.path, env=self.environ(), timeout=60).returncode == 0
 
 
-_REQUIREMENT_INCLUDE = re.compile(r"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", re.MULTILINE)
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
+def read_lock(project: Path) -> dict[str, Any]:
+    """A project's ``uv.lock``, parsed."""
+    lock_file = project / "uv.lock"
+    if not lock_file.is_file():
+        pytest.fail(f"the generated project has no uv.lock: {project}", pytrace=False)
+    return tomllib.loads(lock_file.read_text(encoding="utf-8"))
 
 
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def lock_closure(requirements: str, package: str) -> tuple[str, ...]:
-    """The pins of ``package`` and of everything it needs, from a lock's ``# via`` notes (uv, pip-tools).
+def lock_closure(lock: Mapping[str, Any], package: str) -> tuple[str, ...]:
+    """``name==version`` of ``package`` and of everything it needs (its extras' too), from a parsed uv.lock.
 
     Two locks with the same closure install the same ``package``, whatever else they pin.
     """
-    pins: dict[str, str] = {}  # name -> its pin line
-    needed_by: dict[str, set[str]] = {}  # name -> the names it is pinned for
-    current: str | None = None
-    for line in requirements.splitlines():
-        pin = _PIN.match(line)
-        if pin:
-            current = _canonical(pin.group(1))
-            pins[current] = line.split()[0]
-            needed_by[current] = set()
-        elif current is not None and line.lstrip().startswith("#"):
-            words = re.split(r"[\s,]+", line.strip().lstrip("#").strip().removeprefix("via"))
-            needed_by[current].update(_canonical(word) for word in words if word and not word.startswith("-"))
-        elif line.strip() and not line.startswith(" "):
-            current = None
-    closure = {_canonical(package)} & set(pins)
-    grown = True
-    while grown:
-        more = {name for name, users in needed_by.items() if users & closure} - closure
-        closure |= more
-        grown = bool(more)
-    return tuple(sorted(pins[name] for name in closure))
+    entries = {entry["name"]: entry for entry in lock.get("package", [])}
+    seen: set[tuple[str, str | None]] = set()  # (package, one of its extras or None)
+    pending: list[tuple[str, str | None]] = [(package, None)] if package in entries else []
+    while pending:
+        name, extra = pending.pop()
+        if (name, extra) in seen:
+            continue
+        seen.add((name, extra))
+        entry = entries[name]
+        needed = entry.get("dependencies", []) if extra is None else entry["optional-dependencies"][extra]
+        for dependency in needed:
+            pending += [
+                (dependency["name"], None),
+                *((dependency["name"], e) for e in dependency.get("extra", [])),
+            ]
+    closure = {name for name, _ in seen}
+    return tuple(sorted(f"{name}=={entries[name]['version']}" for name in closure))
 
 
 @contextlib.contextmanager
@@ -514,71 +517,77 @@ def mypy_cache(name: str, env: ProjectEnv) -> Iterator[Path]:
             shutil.rmtree(staged, ignore_errors=True)
 
 
-def requirements_digest(requirements: Path, interpreter_version: str) -> str:
-    """A hash of the requirement file, every file it includes, and the interpreter."""
-    digest = hashlib.sha256(f"{interpreter_version} {platform.machine()}\n".encode())
-    pending, seen = [requirements.resolve()], set()
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        text = current.read_text(encoding="utf-8")
-        digest.update(current.name.encode() + b"\0" + text.encode() + b"\0")
-        pending.extend((current.parent / match).resolve() for match in _REQUIREMENT_INCLUDE.findall(text))
-    return digest.hexdigest()[:16]
+def lock_digest(project: Path, interpreter_version: str) -> str:
+    """A hash of the project's lock, whatever the project's name, and of the interpreter."""
+    post_gen = load_hook("post_gen_project")
+    lock = (project / "uv.lock").read_text(encoding="utf-8")
+    anonymous = post_gen.with_project_name(lock, "project")
+    key = f"{interpreter_version} {platform.machine()}\n{anonymous}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-# How an environment is made, part of its cache key: "exact", installed with --no-deps
-# and checked (older runs resolved on top); "pyc", with its modules compiled.
-ENV_LAYOUT = "exact-pyc"
+# How an environment is made, part of its cache key: by `uv sync --locked`, with its modules compiled.
+ENV_LAYOUT = "sync-pyc"
+# What uv says when a command needs the network and UV_OFFLINE forbids it.
+UV_OFFLINE_MISS = ("network was disabled", "Network connectivity is disabled")
 
 
-def project_env(project: Path, python_version: str, requirements: str = "requirements-dev.txt") -> ProjectEnv:
-    """The cached virtualenv for this project's requirements, created on first use.
+def run_offline_first(
+    args: Sequence[str | Path], cwd: Path, env: Mapping[str, str], timeout: float = 900
+) -> Result:
+    """``args`` with uv offline (its cache only), and again online only if uv missed something there.
 
-    Keyed by the content of the requirement files and the interpreter, so any
-    number of projects with the same pins share one environment, across
-    combinations, workers and runs. Created in place under a lock; a
-    ``.complete`` marker is written last, so a half-made env is rebuilt. The
-    lock is installed as it is (``--no-deps``), compiled, and must pass
-    ``uv pip check``.
+    So a run after the first needs no network, and a failure for any other
+    reason is reported as it is, not run twice.
     """
-    requirement_file = project / requirements
-    if not requirement_file.is_file():
-        pytest.fail(f"the generated project has no {requirements}", pytrace=False)
+    offline = run(args, cwd=cwd, env={**env, "UV_OFFLINE": "1"}, timeout=timeout)
+    if offline.returncode == 0 or not any(miss in offline.output for miss in UV_OFFLINE_MISS):
+        return offline
+    return run(args, cwd=cwd, env=env, timeout=timeout)
+
+
+def project_env(project: Path, python_version: str, *, dev: bool = True) -> ProjectEnv:
+    """The cached environment of this project's ``uv.lock``, made on first use by ``uv sync --locked``.
+
+    Keyed by the lock (whatever the project's name) and the interpreter, so
+    any number of projects with the same lock share one environment, across
+    combinations, workers and runs. ``dev=False``: the runtime dependencies
+    alone (``--no-dev``), what the artifact is built from. Made in place under
+    a lock, the way a developer's ``make install`` makes ``.venv`` (uv offline
+    first: its cache holds a lock's wheels after its first sync); a
+    ``.complete`` marker is written last, so a half-made one is made again.
+    """
     interpreter = find_python(python_version)
     version = run(
         [interpreter, "-c", "import platform; print(platform.python_version())"], cwd=project, timeout=60
     )
     check(version, f"asking {interpreter} for its version")
-    full_version = version.output.strip()
-    digest = requirements_digest(requirement_file, full_version)
-    env = ProjectEnv(cache_dir() / "envs" / f"py{full_version}-{ENV_LAYOUT}-{digest}")
+    digest = lock_digest(project, version.output.strip())
+    groups = "dev" if dev else "runtime"
+    env = ProjectEnv(cache_dir() / "envs" / f"py{version.output.strip()}-{ENV_LAYOUT}-{groups}-{digest}")
     marker = env.path / ".complete"
     with file_lock(env.path.parent / f"{env.path.name}.lock"):
         if not marker.exists():
             if env.path.exists():
                 shutil.rmtree(env.path)
             uv = require_uv()
-            uv_env = clean_environ(UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
-            check(run([uv, "venv", "--python", interpreter, env.path], cwd=project, env=uv_env), "uv venv")
-            # Exactly the lock, nothing resolved on top: a pin missing from it, or two
-            # pins that do not fit together, fail here rather than go unnoticed.
+            uv_env = clean_environ(
+                UV_PROJECT_ENVIRONMENT=str(env.path),
+                UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never"),
+            )
             # Compiled: the tiers run with PYTHONDONTWRITEBYTECODE (nothing written into
             # a rendered project), so without .pyc every process would recompile every
             # import (a local stage started in 4.7 s instead of 2.1 s).
-            install: list[str | Path] = [uv, "pip", "install", "--no-deps", "--compile-bytecode"]
-            install += ["--python", env.python]
+            sync: list[str | Path] = [uv, "sync", "--locked", "--compile-bytecode", "--python", interpreter]
             check(
-                run([*install, "-r", requirement_file], cwd=project, env=uv_env),
-                f"installing {requirements} into {env.path}",
+                run_offline_first([*sync, *([] if dev else ["--no-dev"])], cwd=project, env=uv_env),
+                f"uv sync of {project / 'uv.lock'} into {env.path}",
             )
             check(
                 run([uv, "pip", "check", "--python", env.python], cwd=project, env=uv_env),
-                f"{requirements} is not a complete, consistent lock (uv pip check)",
+                f"{project / 'uv.lock'} synced into an inconsistent environment (uv pip check)",
             )
-            marker.write_text(f"{requirement_file}\n", encoding="utf-8")
+            marker.write_text(f"{project / 'uv.lock'}\n", encoding="utf-8")
     return env
 
 

@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 from tests import iam
-from tests.build_codestar import BUILDSPEC, PERMISSIONS_BOUNDARY_ARN, needs_docker
+from tests.build_codestar import BUILDSPEC, PERMISSIONS_BOUNDARY_ARN, sets_up_the_machine
 from tests.build_support import Artifact
-from tests.combinations import COMBINATIONS, Combination
+from tests.combinations import COMBINATIONS, COOKIECUTTER_JSON, Combination
 from tests.support import RenderedProject, load_structured
 
 CODESTAR = [combination for combination in COMBINATIONS if combination["deployment"] == "codestar"]
@@ -88,7 +88,9 @@ def test_buildspec_runs_the_makefiles_targets(project: RenderedProject) -> None:
     phases = spec["phases"]
     assert list(phases) == ["install", "pre_build", "build", "post_build"]
     assert phases["install"]["runtime-versions"]["python"] == project.answers["python_version"]
-    commands = {phase: [c for c in body["commands"] if not needs_docker(c)] for phase, body in phases.items()}
+    commands = {
+        phase: [c for c in body["commands"] if not sets_up_the_machine(c)] for phase, body in phases.items()
+    }
     assert commands["install"] == ["make install"]
     assert commands["pre_build"] == ["make lint", "make test"]
     # The same command as a laptop's, so a failed pipeline build reproduces locally.
@@ -98,11 +100,29 @@ def test_buildspec_runs_the_makefiles_targets(project: RenderedProject) -> None:
     assert spec["artifacts"]["files"] == ARTIFACT_FILES
 
 
-def test_only_the_test_database_needs_docker(project: RenderedProject) -> None:
-    docker = [
-        c for body in buildspec(project)["phases"].values() for c in body["commands"] if needs_docker(c)
+def test_the_machine_gets_the_test_database_and_the_pinned_uv(project: RenderedProject) -> None:
+    set_up = [
+        c
+        for body in buildspec(project)["phases"].values()
+        for c in body["commands"]
+        if sets_up_the_machine(c)
     ]
+    docker = [command for command in set_up if "docker" in command]
     assert bool(docker) == (project.answers["storage"] == "rds"), docker
+    uv_version = recorded_template_value("__uv_version")
+    assert [command for command in set_up if "docker" not in command] == [
+        f"pip install --quiet uv=={uv_version}"
+    ]
+    # The post-deploy build, inline in the pipeline, runs make targets with uv too.
+    post_deploy = pipeline(project)["Resources"].get("PostDeployProject")
+    if post_deploy is not None:
+        spec = yaml.safe_load(post_deploy["Properties"]["Source"]["BuildSpec"])
+        assert f"pip install --quiet uv=={uv_version}" in spec["phases"]["install"]["commands"]
+
+
+def recorded_template_value(key: str) -> str:
+    value: str = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))[key]
+    return value
 
 
 def test_buildspec_names_what_the_deploy_action_reads(project: RenderedProject) -> None:

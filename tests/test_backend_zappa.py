@@ -266,7 +266,7 @@ def test_no_response_sets_a_cookie_through_the_packed_handler(artifact: Artifact
 def test_migrations_run_through_zappa_invoke(
     combination: Combination, built: Callable[[Combination], Artifact], tmp_path: Path
 ) -> None:
-    """``make migrate STAGE=...``'s event (``zappa invoke <stage> <package>.migrate.zappa_invoke``)."""
+    """``make migrate-stage STAGE=...``'s event (``zappa invoke <stage> <package>.migrate.zappa_invoke``)."""
     artifact = built(combination)
     command = f"{IDENTITY_PACKAGE}.migrate.zappa_invoke"
     with (

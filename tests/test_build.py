@@ -1,8 +1,8 @@
 """Build tier: every combination's Lambda artifact, built with the real tool and run as Lambda runs it.
 
 For every combination (the list holds every python_version x architecture of
-each backend and store, ``tests/combinations.py``): the backend's own build
-offline from a shared wheelhouse; native code and wheel tags
+each backend and store, ``tests/combinations.py``): the backend's own build,
+the project's ``make build`` in its cached environment; native code and wheel tags
 match the Lambda architecture and runtime; every module ships valid,
 unchecked-hash bytecode for the runtime; the zip fits its store's budget; and
 the artifact, imported in a clean interpreter with only itself and the

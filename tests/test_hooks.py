@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,8 +21,8 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import serverless_flask_jinja as extension
-from tests import options
-from tests.combinations import COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
+from tests import locks, options
+from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
 from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, jinja_literal, load_hook, render_project
 
 pre_gen: Any = load_hook("pre_gen_project")
@@ -563,6 +564,7 @@ def test_post_gen_main_prints_next_steps(
 ) -> None:
     answers = {**options.default_answers(), **COMBINATIONS[0].answers}
     all_owned_files(tmp_path, answers["package_name"])
+    shutil.copytree(PROJECT_TEMPLATE / post_gen.LOCKS, tmp_path / post_gen.LOCKS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(post_gen, "ANSWERS_JSON", json.dumps(answers))
     assert post_gen.main() == 0
@@ -570,6 +572,125 @@ def test_post_gen_main_prints_next_steps(
     assert f"cd {answers['project_slug']}" in out
     assert "make dev" in out
     assert "make test" in out
+
+
+# --- the locks ----------------------------------------------------------------------------------
+
+LOCKS_DIR = PROJECT_TEMPLATE / post_gen.LOCKS
+LOCK_INDEX: dict[str, Any] = json.loads((LOCKS_DIR / post_gen.LOCK_INDEX).read_text(encoding="utf-8"))
+JINJA_TAG = re.compile(r"\{\{|\{%|\{#")
+
+
+def test_every_combination_has_a_lock_and_every_lock_a_combination() -> None:
+    """locks/index.json keys every assignment of the options pyproject.toml tests (make lock writes it)."""
+    assert LOCK_INDEX["options"] == locks.depended_options(), (
+        "pyproject.toml tests other options: `make lock`"
+    )
+    assert set(LOCK_INDEX["locks"]) == {
+        locks.index_key(assignment) for assignment in locks.assignments(LOCK_INDEX["options"])
+    }, "locks/index.json is not for today's options and values: `make lock`"
+    for combination in ALL_COMBINATIONS:
+        answers = {**options.default_answers(), **combination.answers}
+        assert post_gen.lock_key(answers, LOCK_INDEX["options"]) in LOCK_INDEX["locks"], combination.name
+    named = set(LOCK_INDEX["locks"].values())
+    present = {path.parent.name for path in LOCKS_DIR.glob("*/uv.lock")}
+    assert named == present, f"locks without an answer, or answers without a lock: {sorted(named ^ present)}"
+
+
+def test_locks_are_data_copied_as_they_are() -> None:
+    """No lock holds a Jinja tag, and cookiecutter copies them without rendering."""
+    files = [path for path in LOCKS_DIR.rglob("*") if path.is_file()]
+    assert files, f"no lock under {LOCKS_DIR}"
+    tagged = [str(path.relative_to(LOCKS_DIR)) for path in files if JINJA_TAG.search(path.read_text("utf-8"))]
+    assert not tagged, f"Jinja tags in lock files: {tagged}"
+    uncopied = [
+        str(path.relative_to(PROJECT_TEMPLATE))
+        for path in files
+        if not options.copied_without_rendering(str(path.relative_to(PROJECT_TEMPLATE)))
+    ]
+    assert not uncopied, f"lock files cookiecutter would render: {uncopied}"
+
+
+@pytest.mark.parametrize("lock_file", sorted(LOCKS_DIR.glob("*/uv.lock")), ids=lambda path: path.parent.name)
+def test_each_lock_is_made_for_the_default_project_name(lock_file: Path) -> None:
+    lock = lock_file.read_text(encoding="utf-8")
+    slug = options.default_answers()["project_slug"]
+    roots = [entry for entry in tomllib.loads(lock)["package"] if entry["source"] == {"virtual": "."}]
+    assert [root["name"] for root in roots] == [slug]
+    assert post_gen.with_project_name(lock, slug) == lock
+
+
+SMALL_LOCK = """\
+version = 1
+requires-python = "==3.13.*"
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "mango"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "alpha" },
+]
+
+[[package]]
+name = "serverless-flask-app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "mango" },
+]
+
+[[package]]
+name = "zulu"
+version = "3.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "order"),
+    [
+        ("aardvark-api", ["aardvark-api", "alpha", "mango", "zulu"]),
+        ("quiz-board", ["alpha", "mango", "quiz-board", "zulu"]),
+        ("zz-top", ["alpha", "mango", "zulu", "zz-top"]),
+    ],
+)
+def test_a_lock_takes_the_projects_name_where_uv_sorts_it(name: str, order: list[str]) -> None:
+    renamed = post_gen.with_project_name(SMALL_LOCK, name)
+    packages = tomllib.loads(renamed)["package"]
+    assert [package["name"] for package in packages] == order
+    (project,) = (package for package in packages if package["name"] == name)
+    assert project == {**tomllib.loads(SMALL_LOCK)["package"][2], "name": name}
+    assert post_gen.with_project_name(renamed, "serverless-flask-app") == SMALL_LOCK
+
+
+def test_a_project_named_like_its_dependency_is_refused() -> None:
+    with pytest.raises(post_gen.LockError, match=r"^project_slug: 'mango' is the name of one of"):
+        post_gen.with_project_name(SMALL_LOCK, "mango")
+
+
+def test_the_hook_installs_the_answers_lock_and_removes_the_others(tmp_path: Path) -> None:
+    answers = {**options.default_answers(), **COMBINATIONS[0].answers, "project_slug": "quiz-board"}
+    shutil.copytree(LOCKS_DIR, tmp_path / post_gen.LOCKS)
+    post_gen.install_lock(tmp_path, answers)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["uv.lock"]
+    name = LOCK_INDEX["locks"][post_gen.lock_key(answers, LOCK_INDEX["options"])]
+    made = (LOCKS_DIR / name / "uv.lock").read_text(encoding="utf-8")
+    assert (tmp_path / "uv.lock").read_text(encoding="utf-8") == post_gen.with_project_name(
+        made, "quiz-board"
+    )
+
+
+def test_answers_without_a_lock_are_refused(tmp_path: Path) -> None:
+    answers = {**options.default_answers(), "python_version": "3.99"}
+    shutil.copytree(LOCKS_DIR, tmp_path / post_gen.LOCKS)
+    with pytest.raises(post_gen.LockError, match=r"^no uv.lock for 3\.99/.*: run `make lock`"):
+        post_gen.install_lock(tmp_path, answers)
 
 
 # --- OWNED_PATHS against the template tree -------------------------------------------------------
@@ -719,6 +840,8 @@ BAD_ANSWERS = [
     pytest.param("project_name", {"project_name": "{{ cookiecutter.x }}"}, id="name-jinja"),
     pytest.param("author_name", {"author_name": "Doe, Jane"}, id="author-comma"),
     pytest.param("package_name", {"package_name": "dev"}, id="package-project-directory"),
+    # Refused after rendering: the post-gen hook finds it among the lock's packages.
+    pytest.param("project_slug", {"project_slug": "six"}, id="slug-of-a-dependency"),
     pytest.param(
         "package_name", {"storage": "rds", "package_name": "order"}, id="rds-reserved-database-name"
     ),

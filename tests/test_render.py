@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -28,7 +30,7 @@ from moto.server import ThreadedMotoServer
 
 from tests import iam, operations, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
-from tests.combinations import COMBINATIONS, Combination
+from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
 from tests.frontend import (
     FRONTEND,
     FrontendChecks,
@@ -55,6 +57,7 @@ from tests.support import (
     lock_closure,
     mypy_cache,
     project_env,
+    read_lock,
     require_tool,
     require_uv,
     run,
@@ -84,6 +87,82 @@ def test_make_install_test_from_scratch(
     python = find_python(combination["python_version"])
     env = clean_environ([require_uv().parent, python.parent], CI="true")
     check(run(["make", "install", "test"], cwd=copy, env=env, timeout=1500), "make install test")
+    assert (copy / ".venv" / "pyvenv.cfg").is_file(), "`make install` made no .venv"
+
+
+def pyenv_root() -> Path | None:
+    """Where pyenv keeps its shims and Pythons, if it is installed."""
+    found = shutil.which("pyenv")
+    if found is None:
+        return None
+    result = run([found, "root"], cwd=TEMPLATE_DIR, env=clean_environ(), timeout=60)
+    return Path(result.output.strip()) if result.returncode == 0 else None
+
+
+def pyenv_environ(root: Path, **overrides: str) -> dict[str, str]:
+    """A pyenv user's environment: uv, pyenv's shims, the system's commands; no other Python."""
+    system = [directory for directory in ("/usr/local/bin", "/usr/bin", "/bin") if Path(directory).is_dir()]
+    env = clean_environ(CI="true", PYENV_ROOT=str(root))
+    env["PATH"] = os.pathsep.join([str(require_uv().parent), str(root / "shims"), *system])
+    env.pop("PYENV_VERSION", None)
+    env.update(overrides)
+    return env
+
+
+@pytest.mark.install
+@pytest.mark.parametrize("combination", COMBINATIONS[:1], ids=lambda combination: combination.name)
+def test_make_install_with_pyenv(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """With only pyenv's shims for Pythons: its Python installed but not the one PYENV_VERSION selects,
+    `make install` stops with one line saying how to get it; with PYENV_VERSION unset, .python-version
+    selects it and `make install` works.
+    """
+    root = pyenv_root()
+    version = combination["python_version"]
+    if root is None or not list(root.glob(f"versions/{version}.*/bin/python{version}")):
+        pytest.skip(f"needs pyenv with a Python {version} installed")
+    project = rendered(combination)
+    project_env(project.path, version)  # uv's cache holds the lock's wheels
+    others = sorted(path.name for path in root.glob("versions/*") if not path.name.startswith(f"{version}."))
+    assert others, "pyenv has no Python but the project's: PYENV_VERSION cannot leave it out"
+
+    unselected = project.copy_to(tmp_path / "unselected")
+    env = pyenv_environ(root, PYENV_VERSION=others[-1], UV_PYTHON_DOWNLOADS="never")
+    result = run(["make", "install"], cwd=unselected, env=env, timeout=300)
+    assert result.returncode != 0, (
+        f"`make install` found a Python {version} it should not have:\n{result.describe()}"
+    )
+    said = [line for line in result.output.splitlines() if line.startswith("error: no Python")]
+    assert len(said) == 1, f"no one-line way to get Python {version}:\n{result.describe()}"
+    assert f"uv python install {version}" in said[0], said[0]
+    assert not (unselected / ".venv").exists(), "a half-made .venv was left"
+
+    selected = project.copy_to(tmp_path / "selected")
+    env = pyenv_environ(root, UV_PYTHON_DOWNLOADS="never")
+    check(
+        run(["make", "install"], cwd=selected, env=env, timeout=600), "make install (pyenv, .python-version)"
+    )
+    version_of = run([selected / ".venv" / "bin" / "python", "--version"], cwd=selected, env=env)
+    assert check(version_of, "the environment's Python").output.startswith(f"Python {version}."), (
+        version_of.output
+    )
+
+
+def test_lock_installs_offline(project: RenderedProject, tmp_path: Path) -> None:
+    """`uv sync --locked` (what `make install` runs) in a fresh project, uv offline: its cache is enough."""
+    project_env(project.path, project.combination["python_version"])  # uv's cache holds the lock's wheels
+    result = run(
+        [require_uv(), "sync", "--locked", "--quiet"],
+        cwd=project.path,
+        env=clean_environ(
+            UV_PROJECT_ENVIRONMENT=str(tmp_path / "venv"),
+            UV_OFFLINE="1",
+            UV_PYTHON=str(find_python(project.combination["python_version"])),
+            UV_PYTHON_DOWNLOADS="never",
+        ),
+    )
+    check(result, "uv sync --locked, offline")
 
 
 # --- tools run in the project --------------------------------------------------------------------
@@ -300,9 +379,28 @@ def test_checkov_finds_no_failed_check(project: RenderedProject, checkov_report:
 
 
 def test_runtime_lock_is_complete(project: RenderedProject) -> None:
-    """requirements.txt alone, what the artifact is built from, installs into a consistent environment."""
-    env = project_env(project.path, project.combination["python_version"], "requirements.txt")
-    assert env.has_module("flask"), f"requirements.txt installed no Flask into {env.path}"
+    """The runtime dependencies alone (``uv sync --no-dev``, what the artifact is built from): a
+    consistent environment with Flask, and without boto3, which the Lambda runtime provides."""
+    env = project_env(project.path, project.combination["python_version"], dev=False)
+    assert env.has_module("flask"), f"the runtime dependencies installed no Flask into {env.path}"
+    assert not env.has_module("boto3"), (
+        f"boto3 is a runtime dependency in {env.path}: the runtime provides it"
+    )
+
+
+def test_lock_is_what_pyproject_asks_for(project: RenderedProject) -> None:
+    """uv.lock is exactly the lock of the project's pyproject.toml, as uv writes it, checked offline."""
+    result = run(
+        [require_uv(), "lock", "--check", "--offline"],
+        cwd=project.path,
+        env=clean_environ(UV_PYTHON_DOWNLOADS=os.environ.get("UV_PYTHON_DOWNLOADS", "never")),
+    )
+    check(result, "uv lock --check")
+    names = [entry["name"] for entry in read_lock(project.path)["package"]]
+    assert names == sorted(names), (
+        "uv.lock's packages are not in uv's order: the project's entry was misplaced"
+    )
+    assert IDENTITY_SLUG in names, "uv.lock does not name the project"
 
 
 def test_mypy(project: RenderedProject) -> None:
@@ -369,9 +467,8 @@ def cfn_lint_all(
             project = rendered(combination)
         except Exception:  # noqa: S112 -- a failed render fails the combination's own tests
             continue
-        requirements = (project.path / "requirements-dev.txt").read_text(encoding="utf-8")
         regions = tuple(sorted({"us-east-1", project.answers["aws_region"]}))
-        groups.setdefault((lock_closure(requirements, "cfn-lint"), regions), []).append(project)
+        groups.setdefault((lock_closure(read_lock(project.path), "cfn-lint"), regions), []).append(project)
 
     parts: dict[str, dict[str, Any]] = {}
     runs: list[str] = []
@@ -384,7 +481,7 @@ def cfn_lint_all(
             project.name: with_options_on(project, work / OPTIONS_ON / project.name) for project in projects
         }
         if not cfn_lint.exists():
-            error = "cfn-lint is not in the generated project's requirements-dev.txt"
+            error = "cfn-lint is not in the generated project's environment (its dev group)"
             missing = {"error": error, "findings": [], "options_on": []}
             parts.update({project.name: missing for project in projects})
             continue
@@ -1015,7 +1112,7 @@ def test_make_passes_no_secret_on_a_command_line(project: RenderedProject) -> No
     environ = {**clean_environ(), **STAGE_SECRETS}
     # Assumed built and installed: only what the target itself runs is printed.
     dry_run = run(
-        ["make", "-n", "-o", "build", "-o", ".venv/.installed", target, "STAGE=dev"],
+        ["make", "-n", "-o", "build", "-o", ".venv/pyvenv.cfg", target, "STAGE=dev"],
         cwd=project.path,
         env=environ,
     )
@@ -1089,7 +1186,7 @@ def test_secrets_reach_aws_off_the_command_line(
             AWS_ACCESS_KEY_ID="test",
             AWS_SECRET_ACCESS_KEY="test",
         )
-        command = ["make", "-o", "build", "-o", ".venv/.installed", target, "STAGE=dev", "MODERATION=1"]
+        command = ["make", "-o", "build", "-o", ".venv/pyvenv.cfg", target, "STAGE=dev", "MODERATION=1"]
         made = run([*command, f"SAM={fakes / 'sam'}"], cwd=copy, env=environ, timeout=120)
         output = check(made, f"make {target}").output
         assert not [name for name, value in STAGE_SECRETS.items() if value in output], output
@@ -1184,7 +1281,7 @@ def test_make_targets_do_the_apps_part(
     assert position(lint, "run typecheck") < position(lint, "run lint")
     test = commands("test")
     assert position(test, "npm --prefix frontend test") >= 0
-    assert position(test, "-m pytest") >= 0
+    assert position(test, "uv run --locked pytest") >= 0
     dev = commands("dev")
     assert position(dev, "dev.local serve &") <= position(dev, "npm --prefix frontend run dev")
     stack_deploy, stack_delete = STACK_COMMANDS[combination["deployment"]]

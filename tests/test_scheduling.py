@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,10 @@ def collected_units(tmp_path: Path) -> list[dict[str, Any]]:
 def test_each_combination_is_a_render_and_a_build_unit_handed_out_longest_first(tmp_path: Path) -> None:
     units = collected_units(tmp_path)
     assert units, "the suite collected nothing"
-    # The from-scratch install is the longest single test: it starts first, on its own.
-    assert "test_make_install_test_from_scratch" in units[0]["test"]
-    assert units[0]["unit"] is None
+    # The from-scratch installs are tests of no unit, handed out by their estimate like the units.
+    installs = [entry for entry in units if "::test_make_install_" in entry["test"]]
+    assert len(installs) == 2, installs
+    assert all(entry["unit"] is None for entry in installs), installs
 
     names = {combination.name for combination in COMBINATIONS}
     for entry in units:
@@ -120,34 +122,61 @@ def test_each_combination_is_a_render_and_a_build_unit_handed_out_longest_first(
 
 
 _LOCK = """\
-boto3==1.44.5
-    # via
-    #   -r requirements-dev.in
-    #   moto
-botocore==1.44.5
-    # via
-    #   boto3
-    #   s3transfer
-flask==3.2.1
-    # via -r requirements.in
-jmespath==1.1.0
-    # via
-    #   -c requirements.txt
-    #   boto3
-    #   botocore
-python-dateutil==2.9.0.post0
-    # via botocore
-s3transfer==0.19.3
-    # via boto3
-six==1.17.0
-    # via python-dateutil
-Typing_Extensions==4.15.0
-    # via flask
+[[package]]
+name = "boto3"
+version = "1.44.5"
+dependencies = [{ name = "botocore" }, { name = "jmespath" }, { name = "s3transfer" }]
+
+[[package]]
+name = "botocore"
+version = "1.44.5"
+dependencies = [{ name = "jmespath" }, { name = "python-dateutil" }]
+
+[[package]]
+name = "flask"
+version = "3.2.1"
+dependencies = [{ name = "typing-extensions" }]
+
+[[package]]
+name = "jmespath"
+version = "1.1.0"
+
+[[package]]
+name = "moto"
+version = "5.2.5"
+dependencies = [{ name = "boto3" }]
+
+[package.optional-dependencies]
+server = [{ name = "flask" }]
+
+[[package]]
+name = "python-dateutil"
+version = "2.9.0.post0"
+dependencies = [{ name = "six" }]
+
+[[package]]
+name = "s3transfer"
+version = "0.19.3"
+dependencies = [{ name = "botocore" }]
+
+[[package]]
+name = "six"
+version = "1.17.0"
+
+[[package]]
+name = "tool"
+version = "1.0"
+dependencies = [{ name = "moto", extra = ["server"] }]
+
+[[package]]
+name = "typing-extensions"
+version = "4.15.0"
 """
 
 
 def test_a_lock_closure_holds_what_the_package_needs_and_nothing_else() -> None:
-    closure = lock_closure(_LOCK, "boto3")
+    lock = tomllib.loads(_LOCK)
+    closure = lock_closure(lock, "boto3")
     assert closure == (
         "boto3==1.44.5",
         "botocore==1.44.5",
@@ -156,5 +185,8 @@ def test_a_lock_closure_holds_what_the_package_needs_and_nothing_else() -> None:
         "s3transfer==0.19.3",
         "six==1.17.0",  # two levels down, through python-dateutil
     )
-    assert lock_closure(_LOCK, "Flask") == ("Typing_Extensions==4.15.0", "flask==3.2.1")
-    assert lock_closure(_LOCK, "no-such-package") == ()
+    assert lock_closure(lock, "flask") == ("flask==3.2.1", "typing-extensions==4.15.0")
+    # An extra a dependency asks for brings its own dependencies.
+    assert "flask==3.2.1" in lock_closure(lock, "tool")
+    assert "flask==3.2.1" not in lock_closure(lock, "moto")
+    assert lock_closure(lock, "no-such-package") == ()

@@ -2,6 +2,12 @@
 # to the stage's branch: pipeline/pipeline.yml is that toolchain, as a stack of
 # its own. The targets here are the pipeline's steps, so a failed build is
 # reproduced with the same command on a laptop.
+#
+# What the Makefile expects of deploy.mk, and this file provides (with sam.mk):
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#              migrate-stage{% endif %}
+#   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
+# It may add prerequisites to install, lint and clean (sam.mk does).
 
 TEMPLATE := template.yml
 CFN_TEMPLATES := template.yml pipeline/pipeline.yml
@@ -25,8 +31,8 @@ package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUC
 
 # template-configuration.json, which the pipeline's deploy action reads: STAGE's
 # committed parameters and tags{% if cookiecutter.secrets == 'env' %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
-stage-configuration: | $(VENV)/.installed  ## Write STAGE's template-configuration.json
-	$(VENV)/bin/python -m dev.template_configuration $(STAGE)
+stage-configuration: | $(VENV)/pyvenv.cfg  ## Write STAGE's template-configuration.json
+	$(RUN) python -m dev.template_configuration $(STAGE)
 
 # Needs AWS credentials that may create IAM roles. Once per stage; again after editing pipeline.yml.
 pipeline: | $(SAM)  ## Create or update STAGE's pipeline: REPOSITORY=owner/name [BRANCH=main]
@@ -45,7 +51,7 @@ deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
 # created, which no hook runs for, and finds nothing to do otherwise.{% endif %}
 post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}migrate its database{% endif %}{% if cookiecutter.storage == 'rds' and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
 {%- if cookiecutter.storage == 'rds' %}
-	$(MAKE) --no-print-directory migrate STAGE=$(STAGE)
+	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if cookiecutter.frontend == 'spa' %}
 	$(MAKE) --no-print-directory frontend-deploy STAGE=$(STAGE)
@@ -56,9 +62,9 @@ post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}
 # Needs AWS credentials. The pipeline's build reads the stage's secrets from this
 # Secrets Manager secret; they never enter the repository. dev/stage_secrets.py sends
 # them in the request's body, never on a command line.
-secrets: | $(VENV)/.installed  ## Store STAGE's secrets (.env or the environment) in Secrets Manager for its pipeline
+secrets: | $(VENV)/pyvenv.cfg  ## Store STAGE's secrets (.env or the environment) in Secrets Manager for its pipeline
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	$(VENV)/bin/python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
+	$(RUN) python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
 {%- endif %}
 
 delete: | $(SAM)  ## Delete STAGE's application stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})

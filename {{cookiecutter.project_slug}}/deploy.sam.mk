@@ -1,4 +1,10 @@
 # Built and deployed with the SAM CLI: template.yaml, settings per stage in samconfig.toml.
+#
+# What the Makefile expects of deploy.mk, and this file provides:
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#              migrate-stage{% endif %}
+#   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
+# It may add prerequisites to install, lint and clean (sam.mk does).
 
 TEMPLATE := template.yaml
 CFN_TEMPLATES := template.yaml
@@ -15,9 +21,9 @@ stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make se
 # The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
 # parameters: dev/stage_secrets.py hands them to sam deploy in a file only you can read,
 # never on its command line, and adds the stage's parameter_overrides from samconfig.toml.
-stack: build | $(VENV)/.installed  ## Create or update STAGE's stack alone (sam deploy), with the secrets of .env
+stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	$(VENV)/bin/python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE)
+	$(RUN) python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE)
 {%- endif %}
 
 # The stack changes only once everything is built. CodeDeploy then moves the API's
@@ -25,13 +31,13 @@ stack: build | $(VENV)/.installed  ## Create or update STAGE's stack alone (sam 
 # alarm goes off (README.md, "Watching and rolling back").
 {%- if cookiecutter.storage == 'rds' %}
 # A deploy's migrations run before any traffic moves (the hook of the API function's
-# DeploymentPreference); `make migrate` after it migrates a stack just created, which
+# DeploymentPreference); `make migrate-stage` after it migrates a stack just created, which
 # no hook runs for, and finds nothing to do otherwise.
 {%- endif %}
 deploy: build  ## Deploy STAGE (dev|prod): its stack{% if cookiecutter.storage == 'rds' %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 {%- if cookiecutter.storage == 'rds' %}
-	$(MAKE) --no-print-directory migrate STAGE=$(STAGE)
+	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if cookiecutter.frontend == 'spa' %}
 	$(MAKE) --no-print-directory frontend-deploy

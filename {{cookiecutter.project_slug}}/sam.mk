@@ -1,8 +1,8 @@
 # The SAM CLI and the artifact `sam build` makes of TEMPLATE (set by deploy.mk):
 # build, invoke and logs. Included by deploy.mk.
 
-# SAM CLI pins its own versions of boto3, click, jsonschema...: it gets a
-# virtualenv of its own so it never dictates the app's dependencies.
+# SAM CLI pins its own versions of boto3, click, jsonschema...: it gets an
+# environment of its own so it never dictates the app's dependencies.
 SAM_VENV := .venv-sam
 SAM_CLI_VERSION := 1.170.0
 SAM ?= $(SAM_VENV)/bin/sam
@@ -11,7 +11,7 @@ BUILD_DIR := .aws-sam/build
 RUNTIME_SDK := .aws-sam/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
 
-.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction build-MigrationHook {% endif %}logs sam-clean
+.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction build-MigrationHook migrate-stage {% endif %}logs sam-clean
 
 install: $(SAM_VENV)/bin/sam
 lint: sam-validate
@@ -22,7 +22,7 @@ sam-validate: | $(SAM)
 
 build: $(BUILD_DIR)/template.yaml  ## Build the Lambda artifact (sam build) if sources changed
 
-$(BUILD_DIR)/template.yaml: $(TEMPLATE) requirements.txt Makefile sam.mk $(SOURCES) | $(SAM) $(BUILD_PYTHON)
+$(BUILD_DIR)/template.yaml: $(TEMPLATE) pyproject.toml uv.lock Makefile sam.mk dev/pack.py $(SOURCES) | $(SAM) $(VENV)/pyvenv.cfg
 	$(SAM) build --template $(TEMPLATE)
 
 # Run by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
@@ -33,20 +33,21 @@ build-ApiFunction build-MigrateFunction build-MigrationHook:
 {%- else %}
 build-ApiFunction:
 {%- endif %}
-	$(call pack-dependencies,$(ARTIFACTS_DIR))
-	$(call pack-app,$(ARTIFACTS_DIR))
+	$(PACK) $(ARTIFACTS_DIR)
 
 logs: | $(SAM)  ## Tail STAGE's function logs
 	$(SAM) logs --stack-name $(STACK) --region $(REGION) --name ApiFunction --tail
 {%- if cookiecutter.storage == 'rds' %}
 
-# `make migrate STAGE=...`: through the stage's migration function (dev/migrate.py).
-migrate-stage = PYTHONPATH=src $(VENV)/bin/python -m dev.migrate --stage $(STAGE) $(if $(DOWNGRADE),--downgrade $(DOWNGRADE))
+# Through the stage's migration function (dev/migrate.py), inside its VPC.
+migrate-stage: | $(VENV)/pyvenv.cfg  ## Migrate STAGE's deployed database; DOWNGRADE=-1 undoes the newest migration
+	PYTHONPATH=src $(RUN) python -m dev.migrate --stage $(STAGE) $(if $(DOWNGRADE),--downgrade $(DOWNGRADE))
 {%- endif %}
 
 sam-clean:
 	rm -rf .aws-sam
 
-$(SAM_VENV)/bin/sam:
-	python$(PYTHON_VERSION) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+# With the project's Python, found as .venv's was.
+$(SAM_VENV)/bin/sam: | $(VENV)/pyvenv.cfg
+	uv venv --quiet --python $(PYTHON_VERSION) $(SAM_VENV)
+	uv pip install --quiet --python $(SAM_VENV) aws-sam-cli==$(SAM_CLI_VERSION)

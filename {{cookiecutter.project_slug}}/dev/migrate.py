@@ -1,4 +1,4 @@
-"""``make migrate``: database migrations, locally or on a deployed stage.
+"""``make migrate`` and ``make migrate-stage``: database migrations, locally or on a deployed stage.
 
     python -m dev.migrate                   # the local database (see local_store.py)
     python -m dev.migrate --stage dev       # dev's database, through its migration function

@@ -1,10 +1,19 @@
-"""Finish the package ``zappa package`` wrote, then unpack it as Lambda's ``/var/task`` holds it.
+"""Zappa's part of ``make build``, around ``zappa package``: its handler in, then the zip finished.
 
-    python -m dev.zappa_package .zappa/dev.zip .zappa/package
+    python -m dev.zappa_package handler .zappa/packed/lib/pythonX.Y/site-packages
+    python -m dev.zappa_package finish .zappa/dev.zip .zappa/package
 
-Run by ``make build`` with the runtime's Python. ``make build`` lays out the
-dependencies as bytecode with no source, and Zappa packs them, then changes
-two things this undoes:
+Run by ``make build`` with the runtime's Python (``uv run``), after dev/pack.py
+laid out the app and its dependencies, as bytecode with no source, in the
+virtualenv Zappa packs.
+
+``handler`` adds Zappa's Lambda entry point (``Handler: handler.lambda_handler``)
+at the package's root and the few modules of Zappa it imports under
+``zappa/``, as bytecode too; the rest of Zappa deploys, and stays out. (Zappa
+copies its handler's source to the root itself, unless a newer ``.pyc`` is
+there: this one.)
+
+``finish`` undoes two things Zappa changes in the zip, then unpacks it:
 
 * It adds an empty ``__init__.py`` to every directory with Python files that
   has none. Beside a package's ``__init__.pyc`` that empty source would be
@@ -29,6 +38,9 @@ import zipfile
 from pathlib import Path
 
 SETTINGS_MODULE = "zappa_settings.py"
+HANDLER_MODULE = "handler"
+# What Zappa's handler imports of Zappa at run time.
+RUNTIME_MODULES = ("__init__", HANDLER_MODULE, "middleware", "utilities", "wsgi", "asgi")
 
 
 def compiled(source: bytes, name: str) -> bytes:
@@ -37,6 +49,20 @@ def compiled(source: bytes, name: str) -> bytes:
     flags = (0b01).to_bytes(4, "little")  # hash-based, source never checked
     source_hash = importlib.util.source_hash(source)
     return importlib.util.MAGIC_NUMBER + flags + source_hash + marshal.dumps(code)
+
+
+def add_handler(site_packages: Path) -> None:
+    """Zappa's handler at the root of ``site_packages``, the modules it imports in ``zappa/``, compiled."""
+    spec = importlib.util.find_spec("zappa")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("dev.zappa_package: Zappa is not installed in this environment (uv sync)")
+    source = Path(spec.submodule_search_locations[0])
+    package = site_packages / "zappa"
+    package.mkdir(parents=True)
+    for module in RUNTIME_MODULES:
+        name = f"{module}.py"
+        target = site_packages if module == HANDLER_MODULE else package
+        (target / f"{name}c").write_bytes(compiled((source / name).read_bytes(), name))
 
 
 def added_by_zappa(entry: zipfile.ZipInfo, names: set[str]) -> bool:
@@ -72,11 +98,20 @@ def unpack(package: Path, directory: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m dev.zappa_package",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("package", type=Path, help="the zip `zappa package` wrote")
-    parser.add_argument("directory", type=Path, help="where to unpack it")
+    commands = parser.add_subparsers(dest="command", required=True)
+    handler = commands.add_parser("handler", help="add Zappa's handler, as bytecode")
+    handler.add_argument("site_packages", type=Path, help="the site-packages of the virtualenv Zappa packs")
+    finish_zip = commands.add_parser("finish", help="finish the zip `zappa package` wrote, and unpack it")
+    finish_zip.add_argument("package", type=Path, help="the zip `zappa package` wrote")
+    finish_zip.add_argument("directory", type=Path, help="where to unpack it")
     args = parser.parse_args(argv)
+    if args.command == "handler":
+        add_handler(args.site_packages)
+        return 0
     with zipfile.ZipFile(args.package) as archive:
         names = archive.namelist()
     if SETTINGS_MODULE not in names:

@@ -27,8 +27,8 @@ clean: frontend-clean
 
 # Both servers in one terminal; Ctrl-C stops both (the trap stops the API
 # whichever way Vite ends).
-dev: $(VENV)/.installed $(NODE_MODULES)  ## Run the app on http://localhost:5173 and its API on :5000, locally
-	PYTHONPATH=src $(VENV)/bin/python -m dev.local serve & api=$$!; \
+dev: $(NODE_MODULES) | $(VENV)/pyvenv.cfg  ## Run the app on http://localhost:5173 and its API on :5000, locally
+	PYTHONPATH=src $(RUN) python -m dev.local serve & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
 	$(NPM) run dev
 
@@ -52,18 +52,20 @@ $(FRONTEND)/dist/index.html: $(NODE_MODULES) $(FRONTEND_SOURCES)
 
 # Needs Chromium or Chrome (CHROME_PATH=/path/to/chrome when it is not in /usr/bin).
 # STACK_TEMPLATE defines the distribution: the browser tests route as its CloudFront function does.
-frontend-e2e: frontend-build $(VENV)/.installed  ## Browser tests: the built app and the local API in headless Chromium
+# The tests start the API with the environment's Python, installed first.
+frontend-e2e: frontend-build | $(VENV)/pyvenv.cfg  ## Browser tests: the built app and the local API in headless Chromium
+	uv sync --locked
 	API_PYTHON=$(abspath $(VENV))/bin/python STACK_TEMPLATE=$(abspath $(STACK_TEMPLATE)) $(NPM) run test:e2e
 
 frontend-audit: $(NODE_MODULES)  ## Report known high or critical vulnerabilities in the app's runtime packages
 	$(NPM) audit --omit=dev --audit-level=high
 
-frontend-deploy: frontend-build | $(VENV)/.installed  ## Upload the app to STAGE, write its config.json, invalidate CloudFront
-	$(VENV)/bin/python -m frontend.deploy publish --stack-name $(STACK) --region $(REGION)
+frontend-deploy: frontend-build | $(VENV)/pyvenv.cfg  ## Upload the app to STAGE, write its config.json, invalidate CloudFront
+	$(RUN) python -m frontend.deploy publish --stack-name $(STACK) --region $(REGION)
 
 # CloudFormation deletes only an empty bucket.
-frontend-empty: | $(VENV)/.installed
-	$(VENV)/bin/python -m frontend.deploy empty --stack-name $(STACK) --region $(REGION)
+frontend-empty: | $(VENV)/pyvenv.cfg
+	$(RUN) python -m frontend.deploy empty --stack-name $(STACK) --region $(REGION)
 
 frontend-clean:
 	rm -rf $(FRONTEND)/dist

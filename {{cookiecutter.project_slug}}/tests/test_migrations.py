@@ -116,7 +116,7 @@ def test_alembic_prints_the_sql_for_review(stage: str) -> None:
 
 
 class FakeLambda:
-    """boto3's CloudFormation and Lambda clients, as far as ``make migrate STAGE=...`` uses them."""
+    """boto3's CloudFormation and Lambda clients, as far as ``make migrate-stage STAGE=...`` uses them."""
 
     def __init__(self, function_error: str | None = None) -> None:
         self.function_error = function_error

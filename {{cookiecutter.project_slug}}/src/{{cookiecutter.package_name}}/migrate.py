@@ -1,10 +1,10 @@
 """The migration function: Alembic migrations of this stage's database, {% if cookiecutter.deployment in ('sam', 'codestar') %}before a release serves{% else %}run after each deploy{% endif %}.
 
 {% if cookiecutter.deployment in ('sam', 'codestar') -%}
-``before_traffic`` (CodeDeploy's hook in each deploy) and ``make migrate STAGE=...``
+``before_traffic`` (CodeDeploy's hook in each deploy) and ``make migrate-stage STAGE=...``
 invoke it directly, never through API Gateway, with up to 15 minutes to finish.
 {%- else -%}
-``make deploy`` (and ``make migrate STAGE=...``) invokes it directly, never
+``make deploy`` (and ``make migrate-stage STAGE=...``) invokes it directly, never
 through API Gateway, with up to 15 minutes to finish.
 {%- endif %} The event says what to do:
 
@@ -137,7 +137,7 @@ def before_traffic(event: dict[str, Any], context: Any, clients: Callable[[str],
 
 
 def zappa_invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The migrations through Zappa: ``make migrate STAGE=...`` runs ``zappa invoke <stage>
+    """The migrations through Zappa: ``make migrate-stage STAGE=...`` runs ``zappa invoke <stage>
     {{ cookiecutter.package_name }}.migrate.zappa_invoke``.
 
     Zappa's event names this function under ``command``; what to do comes in

@@ -1,0 +1,185 @@
+"""Lay out the Lambda function's code, or the runtime's boto3, in a directory.
+
+    python -m dev.pack function DIRECTORY
+    python -m dev.pack runtime-sdk DIRECTORY
+
+``make build`` runs the first ({% if cookiecutter.deployment == 'zappa' %}into the virtualenv ``zappa package`` packs{% else %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
+``make invoke`` the second, both through ``uv run`` in the project's
+environment. The function's code is:
+
+* the runtime dependencies, exactly as uv.lock pins them (``uv export
+  --no-dev``), from wheels built for Lambda whatever machine builds: its
+  architecture, its CPython, and manylinux up to glibc 2.34 (Amazon Linux
+  2023). boto3 is not among them: the runtime provides it;
+{%- if cookiecutter.secrets == 'ssm' %}
+* of Powertools, only the utilities the app imports (``POWERTOOLS_UTILITIES``);
+{%- endif %}
+* every dependency as bytecode only. Lambda's code directory is read-only, so
+  without ``.pyc`` files every cold start would compile every import again;
+  their hashes are never checked, so they stay valid whatever timestamps the
+  zip gives; and each takes its source's place, the source dropped (a third
+  of the zip; tracebacks keep file and line);
+* the app's package, with its sources (its tracebacks show the code) and
+  their unchecked-hash bytecode beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from py_compile import PycInvalidationMode
+
+PROJECT = Path(__file__).resolve().parent.parent
+APP = PROJECT / "src" / "{{ cookiecutter.package_name }}"
+# The function's runtime: its Python, and its platform as uv names it: the
+# function's CPU as wheels name it, on Amazon Linux 2023 (under Lambda's Python
+# runtimes), whose glibc 2.34 loads a wheel for any manylinux up to that (some
+# binary wheels need 2.28 or newer).
+PYTHON_VERSION = "{{ cookiecutter.python_version }}"
+PYTHON_PLATFORM = "{{ 'aarch64' if cookiecutter.architecture == 'arm64' else cookiecutter.architecture }}-manylinux_2_34"
+# The dependency group of what the Lambda runtime provides (pyproject.toml).
+RUNTIME_GROUP = "lambda-runtime"
+{%- if cookiecutter.secrets == 'ssm' %}
+# Powertools (for its Parameters utility) is a toolbox, mostly of parts a Flask
+# app never imports (its own event handler, parsers, idempotency...): the
+# artifact keeps only these of its utilities, which halves the zip. Add one
+# here when the app starts using it.
+POWERTOOLS_UTILITIES = ("parameters", "typing", "jmespath_utils")
+{%- endif %}
+
+
+class PackError(Exception):
+    """What stops the packing, said in one line."""
+
+
+def check_python(version: str = PYTHON_VERSION) -> None:
+    """Bytecode is for one Python: this one must be the runtime's."""
+    running = "{}.{}".format(*sys.version_info[:2])
+    if running != version:
+        raise PackError(
+            f"this is Python {running}, not {version}: the function's bytecode must be compiled by the "
+            "runtime's Python (run it with `uv run`, which uses .python-version's)"
+        )
+
+
+def locked_requirements(*selection: str) -> str:
+    """uv.lock's pins, with their hashes, for ``selection`` (``uv export`` options)."""
+    command = [uv(), "export", "--locked", "--format", "requirements.txt", "--no-header", "--no-annotate"]
+    result = subprocess.run(  # noqa: S603
+        [*command, *selection], cwd=PROJECT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise PackError(f"`uv export {' '.join(selection)}` failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def install(requirements: str, directory: Path, *options: str) -> None:
+    """Exactly ``requirements`` into ``directory``: no resolution, every hash checked."""
+    with tempfile.TemporaryDirectory(prefix="pack-") as work:
+        listed = Path(work) / "requirements.txt"
+        listed.write_text(requirements, encoding="utf-8")
+        command = [uv(), "pip", "install", "--quiet", "--no-deps", "--python", sys.executable]
+        command += ["--target", str(directory), "--requirement", str(listed), *options]
+        if subprocess.run(command, check=False).returncode != 0:  # noqa: S603
+            raise PackError(f"installing uv.lock's pins into {directory} failed (uv's message above)")
+
+
+def compile_dependencies(directory: Path) -> None:
+    """Each module as unchecked-hash bytecode where its source was, the source removed."""
+    for cache in list(directory.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    compiled = compileall.compile_dir(
+        directory, quiet=1, legacy=True, workers=0, invalidation_mode=PycInvalidationMode.UNCHECKED_HASH
+    )
+    if not compiled:
+        raise PackError(f"modules under {directory} do not compile (see above)")
+    for source in directory.rglob("*.py"):
+        source.unlink()
+
+
+def copy_app(package: Path, directory: Path) -> None:
+    """The app's package with its sources, and their unchecked-hash bytecode in ``__pycache__``."""
+    target = directory / package.name
+    shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__"))
+    compiled = compileall.compile_dir(
+        target, quiet=1, workers=0, invalidation_mode=PycInvalidationMode.UNCHECKED_HASH
+    )
+    if not compiled:
+        raise PackError(f"the app's modules under {package} do not compile (see above)")
+{%- if cookiecutter.secrets == 'ssm' %}
+
+
+def prune_powertools(directory: Path) -> None:
+    """Of Powertools, only the utilities in ``POWERTOOLS_UTILITIES``, and not its event handler."""
+    powertools = directory / "aws_lambda_powertools"
+    if not powertools.is_dir():
+        raise PackError(f"no Powertools in {directory} to prune: is it still a dependency?")
+    shutil.rmtree(powertools / "event_handler", ignore_errors=True)
+    for utility in (powertools / "utilities").iterdir():
+        if utility.is_dir() and utility.name not in POWERTOOLS_UTILITIES:
+            shutil.rmtree(utility)
+{%- endif %}
+
+
+def pack_function(directory: Path) -> None:
+    check_python()
+    if directory.exists() and any(directory.iterdir()):
+        raise PackError(f"{directory} is not empty: the function's code would mix with what is there")
+    platform = ["--python-platform", PYTHON_PLATFORM, "--python-version", PYTHON_VERSION]
+    install(locked_requirements("--no-dev"), directory, *platform, "--only-binary", ":all:")
+    # What uv leaves besides the packages: the console scripts, which nothing runs
+    # in Lambda, and its lock on the directory.
+    shutil.rmtree(directory / "bin", ignore_errors=True)
+    (directory / ".lock").unlink(missing_ok=True)
+{%- if cookiecutter.secrets == 'ssm' %}
+    prune_powertools(directory)
+{%- endif %}
+    compile_dependencies(directory)
+    copy_app(APP, directory)
+
+
+def pack_runtime_sdk(directory: Path) -> None:
+    """boto3 at uv.lock's pins (the ``lambda-runtime`` group), for this machine: ``make invoke`` runs here."""
+    install(locked_requirements("--only-group", RUNTIME_GROUP), directory)
+
+
+def uv() -> str:
+    """The uv running this script (``uv run`` says which), else the one on PATH."""
+    return os.environ.get("UV") or "uv"
+
+
+def size(directory: Path) -> str:
+    files = [path for path in directory.rglob("*") if path.is_file()]
+    return f"{len(files):,} files, {sum(path.stat().st_size for path in files):,} bytes"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dev.pack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    function = commands.add_parser("function", help="the function's code, for Lambda's platform")
+    function.add_argument("directory", type=Path, help="where (empty or missing)")
+    sdk = commands.add_parser("runtime-sdk", help="boto3 as the Lambda runtime provides it, for this machine")
+    sdk.add_argument("directory", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "function":
+            pack_function(args.directory)
+        else:
+            pack_runtime_sdk(args.directory)
+    except PackError as error:
+        print(f"dev.pack: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.directory}: {size(args.directory)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
