@@ -242,7 +242,7 @@ def main() -> None:
         (floor / "floor_handler.py").write_text(FLOOR_HANDLER)
         run([python, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(floor)], work)
 
-        sys.path.insert(0, str(project))
+        sys.path[:0] = [str(project), str(project / "src")]
         from dev import local  # the project's own local stand-ins (its AWS emulator) and stage setup
 
         with local.services("test"):

@@ -45,6 +45,8 @@ UNSCOPED_ACTIONS = {
     "logs:ListLogDeliveries": "log deliveries have no resource-level permissions",
     "ec2:Describe*": "EC2 describe calls have no resource-level permissions",
     "rds:Describe*": "the RDS describe calls of CloudFormation's handlers take no resource",
+    "kms:CreateKey": "a key's id is generated: a new key is the stage's by the tags it must carry",
+    "kms:TagResource": "tagging a key as it is created names no key yet: only with the stage's tags",
 }
 # Actions the permissions boundary allows beyond the stage's named resources, and why.
 BOUNDARY_UNSCOPED = {

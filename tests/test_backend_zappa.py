@@ -2,7 +2,9 @@
 
 Rendered (every zappa combination): the settings Zappa reads have the shape
 the project relies on, and the function's role in ``infra/stack.yaml`` is the
-SAM template's role for the same answers, with no ``*`` on data.
+SAM template's role for the same answers, with no ``*`` on data; the stack's
+alarms and dashboard name the function and HTTP API Zappa makes, and its custom
+domain maps that API once ``make deploy`` has recorded it.
 
 Built (marker ``build``, the build tier's zappa artifacts, shared with it):
 the zip ``zappa package`` wrote carries, for every ``.so`` file, a wheel
@@ -26,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from tests import operations
 from tests.build_support import (
     ARCHITECTURES,
     Artifact,
@@ -124,6 +127,49 @@ def test_stack_outputs_feed_the_settings(project: RenderedProject) -> None:
     assert read, "dev/zappa_stage.py reads no output"
     assert read <= outputs, f"outputs the stack lacks: {sorted(read - outputs)}"
     assert {"ApiUrl", "FunctionRoleArn", "DeploymentBucketName"} <= outputs
+
+
+def test_alarms_watch_the_function_and_api_zappa_makes(project: RenderedProject) -> None:
+    """Zappa names the function <project_name>-<stage> and makes the HTTP API whose URL `make deploy`
+    records as ApiUrl: the stack's alarms, dashboard and domain mapping address those."""
+    settings = json.loads((project.path / "zappa_settings.json").read_text(encoding="utf-8"))
+    stack = load_structured(project.path / "infra/stack.yaml")
+    alarms = operations.of_type(stack, operations.ALARM)
+    url = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/{stage}/"
+    for stage in ("dev", "prod"):
+        function = f"{settings['dev']['project_name']}-{stage}"
+        for recorded, api_id in ((url.format(stage=stage), "a1b2c3d4e5"), ("", "not-deployed-yet")):
+            given = {"Stage": stage, "ApiUrl": recorded}
+            for name, alarm in alarms.items():
+                properties = alarm["Properties"]
+                metrics = [
+                    q["MetricStat"]["Metric"] for q in properties.get("Metrics", []) if "MetricStat" in q
+                ]
+                for metric in metrics or [properties]:
+                    if metric["Namespace"] not in ("AWS/Lambda", "AWS/ApiGateway"):
+                        continue  # the store's
+                    dimensions = {
+                        d["Name"]: operations.resolve(d["Value"], stack, given) for d in metric["Dimensions"]
+                    }
+                    if metric["Namespace"] == "AWS/Lambda":
+                        assert dimensions == {"FunctionName": function}, (name, stage)
+                    else:
+                        assert dimensions == {"ApiId": api_id}, (name, stage, recorded)
+            _, _, variables = operations.dashboard(stack)
+            assert operations.resolve(variables["FunctionName"], stack, given) == function
+            assert operations.resolve(variables["ApiId"], stack, given) == api_id
+    # The log group the stack sets the retention of is the function's.
+    log_group = stack["Resources"]["FunctionLogGroup"]["Properties"]["LogGroupName"]
+    assert (
+        operations.resolve(log_group, stack, {"Stage": "dev"})
+        == f"/aws/lambda/{settings['dev']['project_name']}-dev"
+    )
+    # The domain maps Zappa's API and its named stage, once there is one.
+    mapping = stack["Resources"]["ApiDomainMapping"]
+    with_api = {**operations.OPTIONAL_PARAMETERS, "ApiUrl": url.format(stage="prod"), "Stage": "prod"}
+    assert operations.resolve(mapping["Properties"]["ApiId"], stack, with_api) == "a1b2c3d4e5"
+    assert operations.resolve(mapping["Properties"]["Stage"], stack, with_api) == "prod"
+    assert "ApiDomainMapping" not in operations.present(stack, {**with_api, "ApiUrl": ""})
 
 
 # --- the built package ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
-from tests import iam, options
+from tests import iam, operations, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
 from tests.frontend import (
@@ -236,6 +236,32 @@ def assert_tests_ran(junit: Path, described: str) -> None:
     )
 
 
+# Where the scans find a project's stacks a second time, with the optional parameters set
+# (domains, alarm e-mail): the resources they switch on are linted and checked too. They
+# differ by backend and frontend only, so each pair's first combination is enough.
+OPTIONS_ON = "with-optional-parameters"
+OPTIONS_ON_COMBINATIONS = {
+    next(c for c in COMBINATIONS if (c["deployment"], c["frontend"]) == pair).name
+    for pair in dict.fromkeys((c["deployment"], c["frontend"]) for c in COMBINATIONS)
+}
+
+
+def with_options_on(project: RenderedProject, root: Path) -> list[str]:
+    """The project's stacks that have optional parameters, written under ``root`` with them set
+    (``operations.with_parameters``); their relative paths. None outside OPTIONS_ON_COMBINATIONS."""
+    written: list[str] = []
+    if project.name not in OPTIONS_ON_COMBINATIONS:
+        return written
+    for relative in cloudformation_templates(project):
+        text = (project.path / relative).read_text(encoding="utf-8")
+        variant = operations.with_parameters(text)
+        if variant != text:
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(variant, encoding="utf-8")
+            written.append(relative)
+    return written
+
+
 # checkov and cfn-lint take longer to start than to check a project: each runs once per
 # session over every combination the run collected its test for, and each combination's
 # test asserts on its own part of that one report. Those tests (sam validate's too) are
@@ -268,12 +294,16 @@ def checkov_scan(
     parts: dict[str, dict[str, list[str]]] = {}
 
     def part(name: str) -> dict[str, list[str]]:
-        return parts.setdefault(name, {"resources": [], "failed": [], "unexplained": [], "parse_errors": []})
+        return parts.setdefault(
+            name, {"resources": [], "failed": [], "unexplained": [], "parse_errors": [], "options_on": []}
+        )
 
     for combination in combinations:
         with contextlib.suppress(Exception):  # a failed render fails the combination's own tests
-            rendered(combination).copy_to(scan_root / combination.name)
-            part(combination.name)  # covered, even where checkov finds nothing
+            project = rendered(combination).copy_to(scan_root / combination.name)
+            part(combination.name)["options_on"] = with_options_on(
+                rendered(combination), project / OPTIONS_ON
+            )
     reports_dir = work / "report"
     home = work / "home"
     home.mkdir(parents=True, exist_ok=True)
@@ -336,6 +366,11 @@ def test_checkov_finds_no_failed_check(project: RenderedProject, checkov_report:
     assert part is not None, f"the session's checkov scan did not cover {project.name}"
     output = checkov_report["output"]
     assert part["resources"], f"checkov scanned no CloudFormation resource:\n{output}"
+    scanned = {resource.split()[0] for resource in part["resources"]}
+    options_on = {f"{OPTIONS_ON}/{relative}" for relative in part["options_on"]}
+    if project.name in OPTIONS_ON_COMBINATIONS:
+        assert options_on, "no stack with its optional parameters set was scanned"
+    assert options_on <= scanned, f"checkov did not scan {sorted(options_on - scanned)}"
     assert not part["parse_errors"], f"checkov could not parse {part['parse_errors']}:\n{output}"
     assert not part["failed"], "checkov failed checks:\n" + "\n".join(part["failed"])
     assert not part["unexplained"], "checkov checks skipped without a reason (checkov:skip=ID:reason):\n" + (
@@ -442,13 +477,22 @@ def cfn_lint_all(
         env = project_env(first.path, first.combination["python_version"])
         cfn_lint = env.bin / "cfn-lint"
         templates = {project.name: cloudformation_templates(project) for project in projects}
+        options_on = {
+            project.name: with_options_on(project, work / OPTIONS_ON / project.name) for project in projects
+        }
         if not cfn_lint.exists():
             error = "cfn-lint is not in the generated project's environment (its dev group)"
-            parts.update({project.name: {"error": error, "findings": []} for project in projects})
+            missing = {"error": error, "findings": [], "options_on": []}
+            parts.update({project.name: missing for project in projects})
             continue
         findings_file = work / f"findings-{index}.json"
         work.mkdir(parents=True, exist_ok=True)
         paths = [str(project.path / relative) for project in projects for relative in templates[project.name]]
+        paths += [
+            str(work / OPTIONS_ON / project.name / relative)
+            for project in projects
+            for relative in options_on[project.name]
+        ]
         result = env.run(
             [
                 cfn_lint,
@@ -469,14 +513,19 @@ def cfn_lint_all(
             result.returncode & ~CFN_LINT_FINDINGS or findings is None or (result.returncode and not findings)
         )
         for project in projects:
-            root = str(project.path) + "/"
+            roots = {str(project.path) + "/": "", f"{work / OPTIONS_ON / project.name}/": f"{OPTIONS_ON}/"}
             own = [
-                f"{found['Filename'].removeprefix(root)}:{found['Location']['Start']['LineNumber']}: "
+                f"{label}{found['Filename'].removeprefix(root)}:{found['Location']['Start']['LineNumber']}: "
                 f"{found['Rule']['Id']} {found['Message']}"
                 for found in findings or []
+                for root, label in roots.items()
                 if found["Filename"].startswith(root)
             ]
-            parts[project.name] = {"error": result.describe() if crashed else None, "findings": own}
+            parts[project.name] = {
+                "error": result.describe() if crashed else None,
+                "findings": own,
+                "options_on": options_on[project.name],
+            }
     return {"parts": parts, "runs": runs}
 
 
@@ -490,6 +539,8 @@ def test_cfn_lint(project: RenderedProject, cfn_lint_report: dict[str, Any]) -> 
         pytest.fail(f"cfn-lint failed:\n{part['error']}", pytrace=False)
     # Any finding fails, an informational one too.
     assert not part["findings"], "cfn-lint:\n" + "\n".join(part["findings"])
+    if project.name in OPTIONS_ON_COMBINATIONS:
+        assert part["options_on"], "no stack was linted with its optional parameters set"
 
 
 SAM_COMBINATIONS = [combination for combination in COMBINATIONS if sam_template_sources(combination)]
@@ -682,6 +733,12 @@ with open(sys.argv[1], "w", encoding="utf-8") as report:
     json.dump(results, report)
 """
 BOUNDARY_PROBE = "BoundaryProbe"
+# The tests that read the session's transform: it covers every combination any of them was collected for.
+TRANSFORMED_BY = (
+    "test_roles_the_transform_generates_carry_the_boundary",
+    "test_a_deploy_shifts_the_apis_alias_and_rolls_back_on_its_alarms",
+    "test_the_deploy_role_may_make_what_the_features_add",
+)
 _PROBE_FUNCTION = {
     "Type": "AWS::Serverless::Function",
     "Properties": {"CodeUri": "src", "Handler": "probe.handler", "Runtime": "python3.13"},
@@ -694,7 +751,13 @@ def sam_translation(
     rendered: Callable[[Combination], RenderedProject],
     collected_combinations: Callable[[str], list[Combination]],
 ) -> dict[str, Any]:
-    combinations = collected_combinations("test_roles_the_transform_generates_carry_the_boundary")
+    combinations = list(
+        {
+            combination.name: combination
+            for test in TRANSFORMED_BY
+            for combination in collected_combinations(test)
+        }.values()
+    )
     work = session_dir / "sam-translation"
     return SessionResult(work.with_suffix(".json")).get(
         lambda: sam_translate_all(work, combinations, rendered)
@@ -747,6 +810,257 @@ def test_roles_the_transform_generates_carry_the_boundary(
         assert generated in roles, f"{name}: no role generated for a function without one: {list(roles)}"
         problems = iam.role_boundary_problems(outcome["translated"])
         assert not problems, f"{name}, transformed:\n" + "\n".join(problems)
+
+
+def translated(sam_translation: dict[str, Any], combination: Combination, template: str) -> dict[str, Any]:
+    """``template`` of ``combination`` after the serverless transform, intrinsics in the short form."""
+    if sam_translation["error"]:
+        pytest.fail(f"the serverless transform did not finish:\n{sam_translation['error']}", pytrace=False)
+    outcomes = {o["template"]: o for o in sam_translation["parts"].get(combination.name, [])}
+    assert template in outcomes, f"the session's transform missed {template}"
+    assert "error" not in outcomes[template], f"the serverless transform of {template}: {outcomes[template]}"
+    found: dict[str, Any] = iam.short_form(outcomes[template]["translated"])
+    return found
+
+
+# --- Operations: gradual deploys, alarms, dashboard, domains (tests/operations.py) ---------------
+
+
+def application_stacks(project: RenderedProject) -> dict[str, dict[str, Any]]:
+    """The stacks of the application (every stack but a toolchain), by path."""
+    return {r: t for r, t in stack_templates(project).items() if not iam.is_toolchain(t)}
+
+
+@pytest.mark.xdist_group(SCANS)
+@pytest.mark.parametrize("combination", SAM_COMBINATIONS, ids=lambda combination: combination.name)
+def test_a_deploy_shifts_the_apis_alias_and_rolls_back_on_its_alarms(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    sam_translation: dict[str, Any],
+) -> None:
+    """After the transform: the API invokes the function's alias; CodeDeploy moves it, as the stage's
+    TrafficShifting says, and rolls it back on alarms that exist and watch that alias or that API."""
+    project = rendered(combination)
+    (relative,) = sam_templates(project)
+    source = load_structured(project.path / relative)
+    template = translated(sam_translation, combination, relative)
+    resources = template["Resources"]
+    assert operations.dependency_cycle(template) == [], "a dependency cycle, which CloudFormation refuses"
+
+    (alias_id,) = operations.of_type(template, "AWS::Lambda::Alias")
+    alias = resources[alias_id]
+    alias_name = alias["Properties"]["Name"]
+    assert alias["Properties"]["FunctionName"] == {"Ref": "ApiFunction"}
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    group = resources[update["DeploymentGroupName"]["Ref"]]
+    assert group["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+    assert group["Properties"]["AutoRollbackConfiguration"]["Enabled"] is True
+    assert "DEPLOYMENT_STOP_ON_ALARM" in group["Properties"]["AutoRollbackConfiguration"]["Events"]
+    # The transform resolves TrafficShifting with the stage's value, as CloudFormation's does.
+    shifting = source["Parameters"]["TrafficShifting"]
+    assert shifting["Default"] == "AllAtOnce"
+    assert "Canary10Percent10Minutes" in shifting["AllowedValues"]
+    assert group["Properties"]["DeploymentConfigName"] == {
+        "Sub": ["CodeDeployDefault.Lambda${ConfigName}", {"ConfigName": "AllAtOnce"}]
+    }
+    service_role = group["Properties"]["ServiceRoleArn"]["GetAtt"][0]
+    assert resources[service_role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "codedeploy.amazonaws.com"
+    }
+
+    # The API's one route invokes the alias, and the alias lets the API invoke it.
+    (api,) = operations.of_type(template, "AWS::ApiGatewayV2::Api").values()
+    routes = api["Properties"]["Body"]["paths"]
+    uris = [
+        method["x-amazon-apigateway-integration"]["uri"]
+        for route in routes.values()
+        for method in route.values()
+    ]
+    assert uris == [
+        {
+            "Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+            f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:${{ApiFunction}}:{alias_name}"
+            "/invocations"
+        }
+    ]
+    permissions = operations.of_type(template, "AWS::Lambda::Permission").values()
+    assert [p["Properties"]["FunctionName"] for p in permissions] == [{"Ref": alias_id}]
+
+    rollback = [alarm["Name"]["Ref"] for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]]
+    assert rollback, "the deployment group rolls back on no alarm"
+    assert group["Properties"]["AlarmConfiguration"]["Enabled"] is True
+    api_id = next(name for name in resources if resources[name]["Type"] == "AWS::ApiGatewayV2::Api")
+    watching_alias = [
+        {"Name": "FunctionName", "Value": {"Ref": "ApiFunction"}},
+        {"Name": "Resource", "Value": {"Sub": f"${{ApiFunction}}:{alias_name}"}},
+    ]
+    for name in rollback:
+        assert resources.get(name, {}).get("Type") == operations.ALARM, f"{name} is no alarm of the stack"
+        properties = resources[name]["Properties"]
+        metrics = [q["MetricStat"]["Metric"] for q in properties.get("Metrics", []) if "MetricStat" in q]
+        metrics = metrics or [properties]
+        for metric in metrics:
+            if metric["Namespace"] == "AWS/Lambda":
+                assert metric["Dimensions"] == watching_alias, f"{name} does not watch the alias"
+            else:
+                assert metric["Namespace"] == "AWS/ApiGateway", f"{name} watches {metric['Namespace']}"
+                assert metric["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": api_id}}], name
+    if project.answers["storage"] == "rds":
+        # The migrations run before any request reaches the new version.
+        hook = resources[update["BeforeAllowTrafficHook"]["Ref"]]
+        assert hook["Properties"]["Handler"].endswith(".migrate.before_traffic")
+        assert "VpcConfig" not in hook["Properties"], "the hook must reach CodeDeploy's API"
+        variables = hook["Properties"]["Environment"]["Variables"]
+        assert variables["MIGRATE_FUNCTION"] == {"Ref": "MigrateFunction"}
+    else:
+        assert "BeforeAllowTrafficHook" not in update
+
+
+def test_every_alarm_notifies_the_encrypted_topic(project: RenderedProject) -> None:
+    for relative, template in application_stacks(project).items():
+        alarms = operations.of_type(template, operations.ALARM)
+        assert len(alarms) >= 5, f"{relative}: {sorted(alarms)}"
+        for name, alarm in alarms.items():
+            for actions in ("AlarmActions", "OKActions"):
+                assert alarm["Properties"].get(actions) == [{"Ref": "AlarmTopic"}], f"{relative} {name}"
+        topic = template["Resources"]["AlarmTopic"]["Properties"]
+        assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+        key_policy = template["Resources"]["AlarmTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+        assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy), (
+            "CloudWatch may not encrypt for the topic: the alarms would notify no one"
+        )
+        (subscription,) = operations.of_type(template, "AWS::SNS::Subscription").values()
+        assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+        assert subscription["Condition"] == "HasAlarmEmail"
+        assert "AlarmEmailSubscription" not in operations.present(template, {})
+        email = {"AlarmEmail": operations.OPTIONAL_PARAMETERS["AlarmEmail"]}
+        assert "AlarmEmailSubscription" in operations.present(template, email)
+
+
+def test_the_dashboard_shows_every_alarm_and_what_the_app_counts(project: RenderedProject) -> None:
+    metrics_module = project.path / "src" / project.answers["package_name"] / "metrics.py"
+    namespace, counted = operations.counted_metrics(metrics_module)
+    assert namespace == project.answers["project_slug"]
+    assert counted, f"{metrics_module} counts nothing"
+    for relative, template in application_stacks(project).items():
+        body, text, variables = operations.dashboard(template)
+        widgets = body["widgets"]
+        (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+        shown = set(re.findall(r'"\$\{(\w+)\.Arn\}"', text))
+        assert shown == set(operations.of_type(template, operations.ALARM)), f"{relative}: alarms shown"
+        assert len(alarm_widget["properties"]["alarms"]) == len(shown)
+        charted = {
+            metric[1]
+            for widget in widgets
+            if widget["type"] == "metric"
+            for metric in widget["properties"]["metrics"]
+            if metric[0] == namespace
+        }
+        assert charted == counted, f"{relative}: the dashboard charts {charted}, the app counts {counted}"
+        for widget in widgets:
+            for metric in widget["properties"].get("metrics", []):
+                if metric[0] == namespace:
+                    # The dimensions the app writes (metrics.DIMENSIONS), with this stack's values.
+                    assert metric[2:6] == ["service", project.answers["project_slug"], "stage", "1"], metric
+        referenced = set(re.findall(r"\$\{(\w+)\}", text)) - {"Stage"}
+        assert referenced <= {*variables, *template["Resources"], *template["Parameters"]}, referenced
+
+
+def test_domain_resources_exist_only_with_their_domain(project: RenderedProject) -> None:
+    """Empty domain parameters (the default) make no domain resource; set, they make them all."""
+    spa = project.answers["frontend"] == "spa"
+    for relative, template in application_stacks(project).items():
+        domains = set(operations.of_type(template, *operations.DOMAIN_TYPES))
+        expected = {
+            "ApiDomain",
+            "ApiDomainMapping",
+            "ApiDomainRecord",
+            *(["SiteDomainRecords"] if spa else []),
+        }
+        assert domains == expected, f"{relative}: {sorted(domains)}"
+        assert operations.present(template, {}) & domains == set(), f"{relative}: made with no domain"
+        assert operations.present(template, operations.OPTIONAL_PARAMETERS) >= domains, relative
+        without_zone = {**operations.OPTIONAL_PARAMETERS, "HostedZoneId": ""}
+        records = {name for name in domains if name.endswith(("Record", "Records"))}
+        assert operations.present(template, without_zone) & records == set(), relative
+        api_url = template["Outputs"]["ApiUrl"]["Value"]
+        assert (
+            operations.resolve(api_url, template, operations.OPTIONAL_PARAMETERS)
+            == "https://api.example.com/"
+        )
+        # Half an answer stops the deploy before anything changes.
+        for name in (
+            "ApiDomainName",
+            "ApiCertificateArn",
+            *(["SiteDomainName", "SiteCertificateArn"] if spa else []),
+        ):
+            assert operations.rules_refusing(template, {name: operations.OPTIONAL_PARAMETERS[name]}), name
+        assert operations.rules_refusing(template, operations.OPTIONAL_PARAMETERS) == []
+        if spa:
+            site = template["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
+            assert operations.resolve(site["Aliases"], template, operations.OPTIONAL_PARAMETERS) == [
+                "www.example.com"
+            ]
+            origin = template["Outputs"]["SiteUrl"]["Value"]
+            assert (
+                operations.resolve(origin, template, operations.OPTIONAL_PARAMETERS)
+                == "https://www.example.com"
+            )
+            if relative != "infra/stack.yaml":  # zappa's function takes SITE_ORIGINS from SiteUrl
+                function = template["Resources"]["ApiFunction"]["Properties"]
+                assert function["Environment"]["Variables"]["SITE_ORIGINS"] == origin
+
+
+@pytest.mark.xdist_group(SCANS)
+@pytest.mark.parametrize(
+    "combination",
+    [combination for combination in SAM_COMBINATIONS if combination["deployment"] == "codestar"],
+    ids=lambda combination: combination.name,
+)
+def test_the_deploy_role_may_make_what_the_features_add(
+    combination: Combination,
+    rendered: Callable[[Combination], RenderedProject],
+    sam_translation: dict[str, Any],
+) -> None:
+    """For each resource type the deploys, alarms and domains add, CloudFormation's role may call what
+    the type's handlers call (less what the stack never uses); on their own services, nothing more."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    project = rendered(combination)
+    template = translated(sam_translation, combination, "template.yml")
+    pipeline = load_structured(project.path / "pipeline/pipeline.yml")
+    allowed = [s for s in iam.statements(pipeline) if s.holder == "DeployRole" and s.allows]
+    every_type = {r["Type"] for r in template["Resources"].values()}
+    types = every_type & operations.FEATURE_TYPES
+    assert {"AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup", "AWS::KMS::Key"} <= types
+
+    def handler_permissions(kinds: set[str]) -> set[str]:
+        found: set[str] = set()
+        for kind in kinds:
+            handlers = PROVIDER_SCHEMA_MANAGER.get_resource_schema("us-east-1", kind).schema.get(
+                "handlers", {}
+            )
+            found |= {
+                p
+                for h in ("create", "read", "update", "delete")
+                for p in handlers.get(h, {}).get("permissions", [])
+            }
+        return found
+
+    needed = handler_permissions(types)
+    unused = set(operations.UNUSED_HANDLER_PERMISSIONS)
+    assert unused <= needed, f"left out, but no handler asks for it: {sorted(unused - needed)}"
+    missing = sorted(p for p in needed - unused if not any(s.covers(p) for s in allowed))
+    assert not missing, f"the deploy role may not: {missing}"
+    # On the services these features bring, what the role may do is what some resource of the stack needs.
+    anywhere = handler_permissions(every_type)
+    beyond = sorted(
+        str(action)
+        for s in allowed
+        for action in iam.as_list(s.body["Action"])
+        if str(action).split(":")[0] in operations.FEATURE_SERVICES and action not in anywhere
+    )
+    assert not beyond, f"no handler of the stack's resources calls: {beyond}"
 
 
 def test_ruff_check(project: RenderedProject) -> None:

@@ -46,7 +46,9 @@ deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
 	aws codepipeline start-pipeline-execution --region $(REGION) --name $(PIPELINE_STACK)
 {%- if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %}
 
-# The pipeline's post-deploy action, once the stack is updated.
+# The pipeline's post-deploy action, once the stack is updated.{% if cookiecutter.storage == 'rds' %} A deploy's migrations
+# have run before its traffic moved (CodeDeploy's hook); this migrates a stack just
+# created, which no hook runs for, and finds nothing to do otherwise.{% endif %}
 post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}migrate its database{% endif %}{% if cookiecutter.storage == 'rds' and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
 {%- if cookiecutter.storage == 'rds' %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)

@@ -26,7 +26,14 @@ stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam 
 	$(RUN) python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE)
 {%- endif %}
 
-# The stack changes only once everything is built.
+# The stack changes only once everything is built. CodeDeploy then moves the API's
+# traffic to the new version as the stage's TrafficShifting says, and back if an
+# alarm goes off (README.md, "Watching and rolling back").
+{%- if cookiecutter.storage == 'rds' %}
+# A deploy's migrations run before any traffic moves (the hook of the API function's
+# DeploymentPreference); `make migrate-stage` after it migrates a stack just created, which
+# no hook runs for, and finds nothing to do otherwise.
+{%- endif %}
 deploy: build  ## Deploy STAGE (dev|prod): its stack{% if cookiecutter.storage == 'rds' %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 {%- if cookiecutter.storage == 'rds' %}

@@ -11,7 +11,7 @@ BUILD_DIR := .aws-sam/build
 RUNTIME_SDK := .aws-sam/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
 
-.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction migrate-stage {% endif %}logs sam-clean
+.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction build-MigrationHook migrate-stage {% endif %}logs sam-clean
 
 install: $(SAM_VENV)/bin/sam
 lint: sam-validate
@@ -27,9 +27,9 @@ $(BUILD_DIR)/template.yaml: $(TEMPLATE) pyproject.toml uv.lock Makefile sam.mk d
 
 # Run by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
 {%- if cookiecutter.storage == 'rds' %}
-# The migration function has the same code and another handler; SAM builds each
-# function of a Makefile on its own, so the recipe runs once for each.
-build-ApiFunction build-MigrateFunction:
+# The migration function and its hook before traffic have the same code and other
+# handlers; SAM builds each function of a Makefile on its own, so the recipe runs once for each.
+build-ApiFunction build-MigrateFunction build-MigrationHook:
 {%- else %}
 build-ApiFunction:
 {%- endif %}

@@ -148,3 +148,52 @@ def test_make_migrate_invokes_the_stages_migration_function_once() -> None:
 
 def test_make_migrate_fails_when_the_migration_fails() -> None:
     assert make_migrate.migrate_stage("dev", {"command": "upgrade"}, FakeLambda("Unhandled")) == 1
+{%- if cookiecutter.deployment in ('sam', 'codestar') %}
+
+
+class FakeDeploy(FakeLambda):
+    """The Lambda and CodeDeploy clients of CodeDeploy's hook before traffic (migrate.before_traffic)."""
+
+    def __init__(self, function_error: str | None = None, unreachable: bool = False) -> None:
+        super().__init__(function_error)
+        self.unreachable = unreachable
+        self.verdicts: list[dict[str, str]] = []
+
+    def invoke(self, **call: Any) -> dict[str, Any]:
+        if self.unreachable:
+            self.invoked.append(call)
+            raise TimeoutError("the migrations outlasted the hook")
+        return super().invoke(**call)
+
+    def put_lifecycle_event_hook_execution_status(self, **verdict: str) -> None:
+        self.verdicts.append(verdict)
+
+
+HOOK_EVENT = {"DeploymentId": "d-EXAMPLE", "LifecycleEventHookExecutionId": "hook-execution-1"}
+
+
+@pytest.mark.parametrize(
+    ("fake", "status"),
+    [
+        (FakeDeploy(), "Succeeded"),
+        (FakeDeploy("Unhandled"), "Failed"),
+        (FakeDeploy(unreachable=True), "Failed"),
+    ],
+    ids=["migrated", "migration-failed", "migration-outlasted-the-hook"],
+)
+def test_the_hook_before_traffic_migrates_then_reports(
+    fake: FakeDeploy, status: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Traffic moves to a release only once its migrations ran: CodeDeploy gets the verdict every time."""
+    monkeypatch.setenv("MIGRATE_FUNCTION", "stack-MigrateFunction-1")
+    if fake.unreachable:
+        with pytest.raises(TimeoutError):
+            migration_function.before_traffic(HOOK_EVENT, FakeLambdaContext(), fake)
+    else:
+        migration_function.before_traffic(HOOK_EVENT, FakeLambdaContext(), fake)
+    assert [call["FunctionName"] for call in fake.invoked] == ["stack-MigrateFunction-1"]
+    assert json.loads(fake.invoked[0]["Payload"]) == {"command": "upgrade"}
+    assert fake.verdicts == [
+        {"deploymentId": "d-EXAMPLE", "lifecycleEventHookExecutionId": "hook-execution-1", "status": status}
+    ]
+{%- endif %}

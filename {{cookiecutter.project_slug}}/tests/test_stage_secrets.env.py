@@ -108,9 +108,11 @@ def assert_no_secret_in(record: dict[str, Any]) -> None:
 def test_each_stage_keeps_its_own_overrides() -> None:
     assert stage_secrets.stage_overrides("dev") == ["Stage=dev"]
 {%- if cookiecutter.storage == 'rds' %}
-    assert stage_secrets.stage_overrides("prod") == ["Stage=prod DatabaseMultiAz=true"]
+    assert stage_secrets.stage_overrides("prod") == [
+        "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
+    ]
 {%- else %}
-    assert stage_secrets.stage_overrides("prod") == ["Stage=prod"]
+    assert stage_secrets.stage_overrides("prod") == ["Stage=prod TrafficShifting=Canary10Percent10Minutes"]
 {%- endif %}
 
 

@@ -10,7 +10,10 @@ interface Resource {
   Type?: string
   Properties?: {
     FunctionCode?: string
-    ResponseHeadersPolicyConfig?: { SecurityHeadersConfig?: { ContentSecurityPolicy?: { ContentSecurityPolicy?: string } } }
+    ResponseHeadersPolicyConfig?: {
+      // A !Sub with variables reads as [text, variables].
+      SecurityHeadersConfig?: { ContentSecurityPolicy?: { ContentSecurityPolicy?: string | [string, unknown] } }
+    }
   }
 }
 
@@ -37,12 +40,13 @@ export function loadDistribution(templatePath: string): Distribution {
     return value
   }
   const code = only('AWS::CloudFront::Function', (resource) => resource.Properties?.FunctionCode)
-  const policy = only(
+  const policySource = only(
     'AWS::CloudFront::ResponseHeadersPolicy',
     (resource) =>
       resource.Properties?.ResponseHeadersPolicyConfig?.SecurityHeadersConfig?.ContentSecurityPolicy
         ?.ContentSecurityPolicy,
   )
+  const policy = Array.isArray(policySource) ? policySource[0] : policySource
   // CloudFront runs the code as a script that defines `handler`; so does this.
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- trusted code from this project's own template
   const define = new Function(`${code}\nreturn handler`) as () => ViewerRequestHandler

@@ -10,7 +10,7 @@ from flask import Flask
 
 from .apigateway import ApiGatewayPaths
 from .app import create_app
-from .log import bind_invocation, event_request_id
+from .log import bind_invocation, event_request_id, xray_trace_id
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -25,6 +25,7 @@ def make_handler(app: Flask) -> Handler:
         bind_invocation(
             function_request_id=context.aws_request_id,
             correlation_id=event_request_id(event),
+            xray_trace_id=xray_trace_id(),
             cold_start=cold_start,
         )
         cold_start = False

@@ -1,9 +1,10 @@
 """Structured logs: one JSON object per line on stdout, which CloudWatch Logs keeps as is.
 
 Every record carries the service name and, during an invocation, the Lambda
-request id and the API Gateway (or ALB) request id as ``correlation_id``, so
-one request's lines can be found in Logs Insights. Records are formatted by
-python-json-logger; fields given as ``extra=`` become top-level keys.
+request id, the API Gateway (or ALB) request id as ``correlation_id`` and the
+X-Ray trace id, so one request's lines can be found in Logs Insights and
+opened from its trace. Records are formatted by python-json-logger; fields
+given as ``extra=`` become top-level keys.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, TextIO
 
@@ -19,6 +21,9 @@ from pythonjsonlogger.json import JsonFormatter
 from .settings import Settings
 
 SERVICE = os.environ.get("SERVICE_NAME", Settings.service_name)
+# The extra= field written as an embedded-metric record's "_aws" member (metrics.py):
+# python-json-logger leaves out fields whose names start with an underscore.
+EMF_METADATA = "emf_metadata"
 
 _invocation: ContextVar[dict[str, object]] = ContextVar("invocation", default={})  # noqa: B039
 
@@ -36,6 +41,19 @@ def event_request_id(event: dict[str, Any]) -> str | None:
     headers = event.get("headers") or event.get("multiValueHeaders") or {}
     trace = headers.get("x-amzn-trace-id")  # ALB
     return str(trace[0] if isinstance(trace, list) else trace) if trace else None
+
+
+def xray_trace_id(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The X-Ray trace id of the invocation running now: the ``Root`` of ``_X_AMZN_TRACE_ID``.
+
+    Lambda sets that variable afresh for each invocation (``Root=1-...;Parent=...;Sampled=1``);
+    outside Lambda it is not set.
+    """
+    for part in environ.get("_X_AMZN_TRACE_ID", "").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip() == "Root" and value.strip():
+            return value.strip()
+    return None
 
 
 class _InvocationFields(logging.Filter):
@@ -63,7 +81,7 @@ def _build_logger() -> logging.Logger:
         JsonFormatter(
             "{levelname}{message}",
             style="{",
-            rename_fields={"levelname": "level"},
+            rename_fields={"levelname": "level", EMF_METADATA: "_aws"},
             static_fields={"service": SERVICE},
             timestamp=True,  # ISO 8601, UTC
         )

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from .app import create_app
-from .log import bind_invocation, event_request_id, logger
+from .log import bind_invocation, event_request_id, logger, xray_trace_id
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 class InvocationFields:
-    """Binds the Lambda and API Gateway request ids to the records logged during a request."""
+    """Binds the Lambda and API Gateway request ids and the trace id to the records of a request."""
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
@@ -33,6 +33,7 @@ class InvocationFields:
             bind_invocation(
                 function_request_id=context.aws_request_id,
                 correlation_id=event_request_id(environ.get("lambda.event") or {}),
+                xray_trace_id=xray_trace_id(),
                 cold_start=self.cold_start,
             )
             self.cold_start = False
@@ -54,7 +55,10 @@ def log_unhandled_error(exception: Exception, event: dict[str, Any], context: An
     logger.error(
         "unhandled error outside the app",
         exc_info=(type(exception), exception, exception.__traceback__),
-        extra={"function_request_id": getattr(context, "aws_request_id", None)},
+        extra={
+            "function_request_id": getattr(context, "aws_request_id", None),
+            "xray_trace_id": xray_trace_id(),
+        },
     )
     return False
 

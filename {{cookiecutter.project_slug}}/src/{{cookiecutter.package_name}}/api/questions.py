@@ -13,6 +13,7 @@ from flask import current_app, request, url_for
 from flask.views import MethodView
 from webargs.flaskparser import abort
 
+from .. import metrics
 from ..secrets import find_secret
 from ..storage import (
     Answer,
@@ -67,6 +68,7 @@ class Questions(MethodView):
     def post(self, body: dict[str, str]) -> tuple[Question, int, dict[str, str]]:
         """Ask a question."""
         question = repository().add_question(body["text"])
+        metrics.count(metrics.QUESTIONS_CREATED)
         return question, 201, {"Location": url_for("questions.QuestionById", question_id=question.id)}
 
 
@@ -91,6 +93,7 @@ class QuestionById(MethodView):
             repository().delete_question(question_id)
         except QuestionNotFoundError as exc:
             abort(404, message=str(exc))
+        metrics.count(metrics.QUESTIONS_DELETED)
 
 
 @blp.route("/<id:question_id>/answers", methods=["POST"])
@@ -102,6 +105,7 @@ def add_answer(body: dict[str, str], question_id: str) -> tuple[Answer, int, dic
         answer = repository().add_answer(question_id, body["text"])
     except QuestionNotFoundError as exc:
         abort(404, message=str(exc))
+    metrics.count(metrics.ANSWERS_CREATED)
     return answer, 201, {"Location": url_for("questions.QuestionById", question_id=question_id)}
 
 

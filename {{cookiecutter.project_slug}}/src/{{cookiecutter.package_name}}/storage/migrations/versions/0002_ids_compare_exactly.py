@@ -12,6 +12,13 @@ PostgreSQL compares text exactly, but sorts it by the server's locale: the
 {%- endif %} SQLite's text already compares and
 sorts byte for byte: nothing changes there.
 
+Not an expand step: it changes the id columns in place{% if cookiecutter.rds_engine == 'mysql' %}, and code from before it
+reads binary ids as bytes, not text{% endif %}. It ships with 0001 in the project's first release,
+so no older code ever runs on this schema. A change like it in a later release
+takes two: first a new column that the code writes beside the old one, then,
+once no running version reads the old column, a migration that drops it
+(README.md, "Expand, then contract").
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-07 00:00:00
