@@ -31,6 +31,8 @@ from moto.server import ThreadedMotoServer
 from tests import iam, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
+from tests.dev_server import HOST as DEV_HOST
+from tests.dev_server import call, free_port, make_dev
 from tests.frontend import (
     FRONTEND,
     FrontendChecks,
@@ -48,6 +50,7 @@ from tests.support import (
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
     SCANS,
+    ProjectEnv,
     RenderedProject,
     SessionResult,
     check,
@@ -969,7 +972,7 @@ def test_make_targets_do_the_apps_part(
     assert position(test, "npm --prefix frontend test") >= 0
     assert position(test, "uv run --locked pytest") >= 0
     dev = commands("dev")
-    assert position(dev, "dev.local serve &") <= position(dev, "npm --prefix frontend run dev")
+    assert position(dev, "dev.local serve --port ") <= position(dev, "npm --prefix frontend run dev")
     stack_deploy, stack_delete = STACK_COMMANDS[combination["deployment"]]
     if combination["deployment"] == "codestar":
         # The pipeline deploys the stack; its post-deploy action builds and publishes the app.
@@ -1060,6 +1063,133 @@ def test_site_in_a_browser(
     npm = require_npm()
     check(run([npm, "run", "build"], cwd=frontend, env=npm_env), "npm run build")
     check(run([npm, "run", "test:e2e"], cwd=frontend, env=npm_env, timeout=300), "npm run test:e2e")
+
+
+# --- make dev: the app restarts on a code change, the data stays; PORT moves every part ------------
+
+# cookiecutter.json's ports for `make dev`: the API's, the AWS emulator's, the app's.
+DEV_PORTS: dict[str, str] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))[
+    "__dev_ports"
+]
+# Where each port is set in a project, the only file besides documentation and tests that names it.
+DEV_PORT_SOURCES = {"api": "Makefile", "aws_emulator": "dev/local_aws.py", "site": "frontend/frontend.mk"}
+# The database servers the rds projects' tests use by default.
+DATABASE_PORTS = {"5432", "3306"}
+LOCAL_ADDRESS = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)")
+TEST_FILE = re.compile(r"(^|/)(tests|e2e)/|\.test\.tsx?$")
+# What a spa project's make dev takes as installed: its node_modules is the session's (work_copy).
+NODE_MODULES_MARKER = "frontend/node_modules/.package-lock.json"
+
+
+def test_local_ports_come_from_one_place(project: RenderedProject) -> None:
+    """Every local address in the project uses one of `make dev`'s ports (or a database server's), and
+    each port is set in one file, which `make dev` follows: `make -n dev PORT=...` passes the override on."""
+    files = [
+        (relative, text) for relative, text in project.text_files() if not options.LOCK_FILE.search(relative)
+    ]
+    allowed = set(DEV_PORTS.values()) | DATABASE_PORTS
+    stray = [
+        f"{relative}: {found.group(0)}"
+        for relative, text in files
+        for found in LOCAL_ADDRESS.finditer(text)
+        if found.group(1) not in allowed
+    ]
+    assert not stray, "local addresses on ports make dev does not use:\n" + "\n".join(stray)
+    for name, port in DEV_PORTS.items():
+        naming = sorted(
+            relative
+            for relative, text in files
+            if not relative.endswith(".md")
+            and not TEST_FILE.search(relative)
+            and re.search(rf"(?<![\w.]){port}(?![\w.])", text)
+        )
+        source = DEV_PORT_SOURCES[name]
+        assert naming == ([source] if source in project.files else []), (
+            f"port {port} ({name}) is set in {naming}"
+        )
+    dry_run = check(
+        run(["make", "-n", "dev", "PORT=5350"], cwd=project.path, env=clean_environ()), "make -n dev"
+    )
+    assert "dev.local serve --port 5350" in dry_run.output, dry_run.output
+    if project.answers["frontend"] == "spa":
+        assert "API_URL=http://localhost:5350 " in dry_run.output, dry_run.output
+
+
+def dev_copy(project: RenderedProject, destination: Path) -> tuple[Path, list[str]]:
+    """A copy to run `make dev` in, and its arguments (with spa: the app's port, its packages installed)."""
+    if project.answers["frontend"] != "spa":
+        return project.copy_to(destination), ["dev"]
+    return work_copy(project, destination), ["-o", NODE_MODULES_MARKER, "dev", f"SITE_PORT={free_port()}"]
+
+
+def dev_environ(env: ProjectEnv) -> dict[str, str]:
+    """`make dev`'s environment: the project's environment, uv offline, an AWS emulator of its own."""
+    environ = env.environ(UV_OFFLINE="1", LOCAL_AWS_PORT="0", npm_config_update_notifier="false")
+    environ.pop("DATABASE_URL", None)  # the SQLite file of make dev, in the copy
+    return environ
+
+
+# The stand-ins make dev keeps its data in differ by store and secrets: one combination of each.
+DEV_COMBINATIONS = list({(c["storage"], c["secrets"]): c for c in reversed(COMBINATIONS)}.values())[::-1]
+
+
+@pytest.mark.parametrize("combination", DEV_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_dev_restarts_on_a_code_change_and_keeps_the_data(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make dev PORT=...` serves there; a question asked, a source file touched, the app restarted in a
+    new process by werkzeug's reloader, and the question read back from the store that outlived it."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy, arguments = dev_copy(project, tmp_path / project.path.name)
+    api = free_port()
+    with make_dev(copy, dev_environ(env), *arguments, f"PORT={api}") as server:
+        assert server.wait_until_answered(DEV_HOST, api, "/health").status == 200
+        asked = call("POST", DEV_HOST, api, "/questions", {"text": "Still here after a restart?"})
+        assert asked.status == 201, asked
+        assert server.restarts() == 1, "the reloader started the app more than once before any change"
+
+        source = copy / "src" / IDENTITY_PACKAGE / "app.py"
+        os.utime(source)  # now: later than the time the reloader noted when the app started
+        server.wait_for("restart of the app", lambda: server.restarts() == 2)
+        assert f"Detected change in {str(source)!r}" in server.output()
+
+        read = call("GET", DEV_HOST, api, f"/questions/{asked.json()['id']}")
+        assert read.status == 200, read
+        assert read.json()["text"] == "Still here after a restart?"
+        listed = call("GET", DEV_HOST, api, "/questions?limit=100").json()["items"]
+        # The example questions were added once, when make dev started, not at the restart.
+        assert len(listed) == 3, listed
+
+
+SITE_PORT_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "spa"][:1]
+
+
+@pytest.mark.parametrize("combination", SITE_PORT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_dev_port_moves_the_api_and_the_apps_config(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make dev PORT=... SITE_PORT=...` with the app: the API answers on PORT, the app's /config.json
+    (Vite, on SITE_PORT) names it, and the API lets the app's origin call it."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = work_copy(project, tmp_path / project.path.name)
+    api, site = free_port(), free_port()
+    arguments = ["-o", NODE_MODULES_MARKER, "dev", f"PORT={api}", f"SITE_PORT={site}"]
+    with make_dev(copy, dev_environ(env), *arguments) as server:
+        config = server.wait_until_answered("localhost", site, "/config.json")
+        assert config.status == 200, config
+        assert config.json() == {"apiBaseUrl": f"http://localhost:{api}"}
+        assert server.wait_until_answered("localhost", api, "/health").status == 200
+        origin = f"http://localhost:{site}"
+        preflight = call(
+            "OPTIONS",
+            "localhost",
+            api,
+            "/questions",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.headers.get("access-control-allow-origin") == origin, preflight
 
 
 # --- the rendered files --------------------------------------------------------------------------
