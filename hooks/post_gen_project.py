@@ -261,6 +261,8 @@ Next steps:
   make dev     # {served}, no AWS account needed;
                # restarted when the code changes (make dev PORT=... for another port)
   make test    # the tests
+  make hooks   # in a git repository: ruff, ruff format, mypy and actionlint on each commit
+  make audit   # known vulnerabilities in the locked dependencies
 
 README.md explains deploying, operating and tearing down.
 """

@@ -571,7 +571,7 @@ def test_post_gen_main_prints_next_steps(
     assert post_gen.main() == 0
     out = capsys.readouterr().out
     assert f"cd {answers['project_slug']}" in out
-    for command in ("make dev", "make test"):
+    for command in ("make dev", "make test", "make hooks", "make audit"):
         assert command in out, f"{command} is not among the next steps:\n{out}"
     ports = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))["__dev_ports"]
     assert re.findall(r"localhost:(\d+)", out) == [ports["api"]], out

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.server
+import importlib.resources
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 import yaml
 from moto.server import ThreadedMotoServer
@@ -776,6 +780,175 @@ def test_workflows_pass_actionlint(project: RenderedProject) -> None:
         [actionlint, "-shellcheck=", "-pyflakes=", *workflows], cwd=project.path, env=clean_environ()
     )
     check(result, "actionlint")
+
+
+# --- the project's own checks: the git hook, Dependabot, make audit ------------------------------
+
+# The hooks of .pre-commit-config.yaml, as pre-commit names them in its report.
+PRE_COMMIT_HOOKS = ("ruff check", "ruff format", "mypy", "actionlint")
+# Once per deployment backend: the hooks see the files of each.
+PRE_COMMIT_COMBINATIONS = list({c["deployment"]: c for c in reversed(COMBINATIONS)}.values())[::-1]
+
+
+def hook_outcome(output: str, hook: str) -> str | None:
+    """What pre-commit reports for ``hook`` (``Passed``, ``Failed``, ``(no files to check)Skipped``)."""
+    found = re.search(rf"^{re.escape(hook)}\.+(\S.*)$", output, re.MULTILINE)
+    return found.group(1).strip() if found else None
+
+
+@pytest.mark.parametrize("combination", PRE_COMMIT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_pre_commit_hooks_pass_and_refuse_a_bad_change(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`pre-commit run --all-files` in the project as a git repository: every hook runs, from the project's
+    environment (uv offline, no hook repository fetched), and passes; a module with an unused import and a
+    type error is refused by ruff and mypy."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = project.copy_to(tmp_path / "project")
+    git = clean_environ()
+    check(run(["git", "init", "--quiet"], cwd=copy, env=git), "git init")
+    check(run(["git", "add", "--all"], cwd=copy, env=git), "git add")
+    pre_commit_home = tmp_path / "pre-commit-home"
+    with mypy_cache(project.name, env) as cache:
+        environ = env.environ(UV_OFFLINE="1", PRE_COMMIT_HOME=str(pre_commit_home), MYPY_CACHE_DIR=str(cache))
+        command: list[str | Path] = [env.bin / "pre-commit", "run", "--color=never"]
+        passed = check(run([*command, "--all-files"], cwd=copy, env=environ), "pre-commit run --all-files")
+        outcomes = {hook: hook_outcome(passed.output, hook) for hook in PRE_COMMIT_HOOKS}
+        assert outcomes == dict.fromkeys(PRE_COMMIT_HOOKS, "Passed"), passed.describe()
+        assert not list(pre_commit_home.glob("repo*")), "pre-commit fetched a hook repository"
+
+        broken = copy / "src" / IDENTITY_PACKAGE / "broken.py"
+        broken.write_text('import os\n\nANSWER: int = "forty-two"\n', encoding="utf-8")
+        check(run(["git", "add", "--all"], cwd=copy, env=git), "git add")
+        refused = run([*command, "--files", broken.relative_to(copy)], cwd=copy, env=environ)
+    assert refused.returncode != 0, refused.describe()
+    assert hook_outcome(refused.output, "ruff check") == "Failed", refused.describe()
+    assert "F401" in refused.output, refused.describe()
+    assert hook_outcome(refused.output, "mypy") == "Failed", refused.describe()
+    assert "Incompatible types in assignment" in refused.output, refused.describe()
+
+
+def dependabot_schema() -> dict[str, Any]:
+    """SchemaStore's schema of Dependabot's settings, as check-jsonschema ships it."""
+    vendored = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "dependabot.json"
+    schema: dict[str, Any] = json.loads(vendored.read_text(encoding="utf-8"))
+    return schema
+
+
+def test_dependabot_updates_every_ecosystem_of_the_project(project: RenderedProject) -> None:
+    """.github/dependabot.yml is valid (SchemaStore's schema) and updates exactly the project's ecosystems,
+    each where its manifests are, weekly, with its minor and patch updates grouped."""
+    config = load_structured(project.path / ".github" / "dependabot.yml")
+    schema = dependabot_schema()
+    errors = [
+        error.message for error in jsonschema.validators.validator_for(schema)(schema).iter_errors(config)
+    ]
+    assert not errors, "Dependabot's schema refuses .github/dependabot.yml:\n" + "\n".join(errors)
+    assert config["version"] == 2
+    manifests = {
+        "uv": ("/", ["pyproject.toml", "uv.lock"]),
+        "github-actions": ("/", [".github/workflows/ci.yml"]),
+    }
+    if project.answers["frontend"] == "spa":
+        manifests["npm"] = ("/frontend", ["package.json", "package-lock.json"])
+    ecosystems = [update["package-ecosystem"] for update in config["updates"]]
+    assert sorted(ecosystems) == sorted(manifests), ecosystems
+    for update in config["updates"]:
+        directory, files = manifests[update["package-ecosystem"]]
+        assert update["directory"] == directory, update
+        for name in files:
+            assert (project.path / directory.lstrip("/") / name).is_file(), f"{directory}: no {name}"
+        assert update["schedule"]["interval"] == "weekly", update
+        groups = [group.get("update-types") for group in update.get("groups", {}).values()]
+        assert groups == [["minor", "patch"]], update
+
+
+# A known vulnerability, as OSV's API reports one (https://ossf.github.io/osv-schema/).
+FAKE_VULNERABILITY = "PYSEC-0000-0001"
+
+
+class OsvStandIn:
+    """OSV's query API on a port of 127.0.0.1: each package it is asked about, and the answers given.
+
+    pip-audit's default service, PyPI's JSON API for each version, is out of this machine's reach;
+    its other, OSV's, takes a URL (PIP_AUDIT_OSV_URL), so `make audit` can be run against this.
+    """
+
+    def __init__(self) -> None:
+        self.queried: dict[str, str] = {}
+        self.vulnerable: dict[str, str] = {}  # name -> the version reported vulnerable
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                name, version = query["package"]["name"], query["version"]
+                stand_in.queried[name] = version
+                answer: dict[str, Any] = {}
+                if stand_in.vulnerable.get(name) == version:
+                    affected = {"package": {"name": name, "ecosystem": "PyPI"}, "ranges": [FIXED_LATER]}
+                    answer = {
+                        "vulns": [{"id": FAKE_VULNERABILITY, "summary": "a test", "affected": [affected]}]
+                    }
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/query"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OsvStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+FIXED_LATER = {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "999"}]}
+# One project's audit: it looks up every locked package (on a first run, slowly).
+AUDIT_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "none"][:1]
+
+
+@pytest.mark.parametrize("combination", AUDIT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_audit_looks_up_every_locked_package(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make audit` asks the advisory service about every package of uv.lock at its version, fails on a
+    known vulnerability and names it, and passes when there is none."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = project.copy_to(tmp_path / "project")
+    locked = {
+        entry["name"]: entry["version"]
+        for entry in read_lock(copy)["package"]
+        if entry["name"] != IDENTITY_SLUG
+    }
+    with OsvStandIn() as service:
+        environ = env.environ(
+            UV_OFFLINE="1", PIP_AUDIT_VULNERABILITY_SERVICE="osv", PIP_AUDIT_OSV_URL=service.url
+        )
+        service.vulnerable["flask"] = locked["flask"]
+        found = run(["make", "audit"], cwd=copy, env=environ, timeout=600)
+        assert found.returncode != 0, f"a known vulnerability passed the audit:\n{found.describe()}"
+        assert re.search(
+            rf"^flask +{re.escape(locked['flask'])} +{FAKE_VULNERABILITY} +999$", found.output, re.M
+        ), found.describe()
+        assert service.queried == locked, "the audit did not look up exactly the locked packages"
+
+        service.vulnerable.clear()
+        clean = check(run(["make", "audit"], cwd=copy, env=environ, timeout=600), "make audit")
+        assert "No known vulnerabilities found" in clean.output, clean.describe()
 
 
 # --- secrets never on a command line ---------------------------------------------------------------

@@ -17,6 +17,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f) \
 install: frontend-install
 lint: frontend-lint
 test: frontend-test
+audit: frontend-audit
 {%- if cookiecutter.deployment == 'codestar' %}
 # The pipeline builds and publishes the app (post-deploy); `make deploy` only starts it.
 post-deploy: frontend-build
