@@ -258,16 +258,19 @@ Created {project_slug}/ (deployment {deployment}, storage {store}, secrets {secr
 
 Next steps:
   cd {project_slug}
-  make dev     # {served}, no AWS account needed
+  make dev     # {served}, no AWS account needed;
+               # restarted when the code changes (make dev PORT=... for another port)
   make test    # the tests
+  make hooks   # in a git repository: ruff, ruff format, mypy and actionlint on each commit
+  make audit   # known vulnerabilities in the locked dependencies
 
 README.md explains deploying, operating and tearing down.
 """
 
-# What `make dev` serves, by frontend.
+# What `make dev` serves, by frontend; the ports are cookiecutter.json's __dev_ports.
 SERVED = {
-    "none": "the API on http://localhost:5000",
-    "spa": "the app on http://localhost:5173, its API on http://localhost:5000",
+    "none": "the API on http://localhost:{api}",
+    "spa": "the app on http://localhost:{site}, its API on http://localhost:{api}",
 }
 
 # Rendered by cookiecutter. JSON never holds three unescaped double quotes in a row,
@@ -284,7 +287,8 @@ def main() -> int:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     store = answers["storage"] + (f" ({answers['rds_engine']})" if chosen("rds_engine", answers) else "")
-    print(NEXT_STEPS.format(**answers, store=store, served=SERVED[answers["frontend"]]))
+    served = SERVED[answers["frontend"]].format(**answers["__dev_ports"])
+    print(NEXT_STEPS.format(**answers, store=store, served=served))
     return 0
 
 

@@ -562,7 +562,8 @@ def test_shape_keeps_exactly_the_chosen_files(combination: Any, tmp_path: Path) 
 def test_post_gen_main_prints_next_steps(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    answers = {**options.default_answers(), **COMBINATIONS[0].answers}
+    # As cookiecutter renders them into the hook: every key, the private ones (__dev_ports) too.
+    answers: dict[str, Any] = {**options.recorded_answers(), **COMBINATIONS[0].answers}
     all_owned_files(tmp_path, answers["package_name"])
     shutil.copytree(PROJECT_TEMPLATE / post_gen.LOCKS, tmp_path / post_gen.LOCKS)
     monkeypatch.chdir(tmp_path)
@@ -570,8 +571,18 @@ def test_post_gen_main_prints_next_steps(
     assert post_gen.main() == 0
     out = capsys.readouterr().out
     assert f"cd {answers['project_slug']}" in out
-    assert "make dev" in out
-    assert "make test" in out
+    for command in ("make dev", "make test", "make hooks", "make audit"):
+        assert command in out, f"{command} is not among the next steps:\n{out}"
+    ports = json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))["__dev_ports"]
+    assert re.findall(r"localhost:(\d+)", out) == [ports["api"]], out
+
+
+def test_template_readme_names_make_devs_ports() -> None:
+    """The template's README, which is not rendered, names the ports cookiecutter.json gives `make dev`."""
+    ports = set(json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8"))["__dev_ports"].values())
+    named = set(re.findall(r"localhost:(\d+)", (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")))
+    assert named, "the README names no local address"
+    assert named <= ports, f"the README names ports make dev does not use: {sorted(named - ports)}"
 
 
 # --- the locks ----------------------------------------------------------------------------------

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.server
+import importlib.resources
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 import yaml
 from moto.server import ThreadedMotoServer
@@ -31,6 +35,8 @@ from moto.server import ThreadedMotoServer
 from tests import iam, operations, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
+from tests.dev_server import HOST as DEV_HOST
+from tests.dev_server import call, free_port, make_dev
 from tests.frontend import (
     FRONTEND,
     FrontendChecks,
@@ -48,6 +54,7 @@ from tests.support import (
     IDENTITY_SLUG,
     PACKAGE_TEMPLATE,
     SCANS,
+    ProjectEnv,
     RenderedProject,
     SessionResult,
     check,
@@ -1089,6 +1096,175 @@ def test_workflows_pass_actionlint(project: RenderedProject) -> None:
     check(result, "actionlint")
 
 
+# --- the project's own checks: the git hook, Dependabot, make audit ------------------------------
+
+# The hooks of .pre-commit-config.yaml, as pre-commit names them in its report.
+PRE_COMMIT_HOOKS = ("ruff check", "ruff format", "mypy", "actionlint")
+# Once per deployment backend: the hooks see the files of each.
+PRE_COMMIT_COMBINATIONS = list({c["deployment"]: c for c in reversed(COMBINATIONS)}.values())[::-1]
+
+
+def hook_outcome(output: str, hook: str) -> str | None:
+    """What pre-commit reports for ``hook`` (``Passed``, ``Failed``, ``(no files to check)Skipped``)."""
+    found = re.search(rf"^{re.escape(hook)}\.+(\S.*)$", output, re.MULTILINE)
+    return found.group(1).strip() if found else None
+
+
+@pytest.mark.parametrize("combination", PRE_COMMIT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_pre_commit_hooks_pass_and_refuse_a_bad_change(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`pre-commit run --all-files` in the project as a git repository: every hook runs, from the project's
+    environment (uv offline, no hook repository fetched), and passes; a module with an unused import and a
+    type error is refused by ruff and mypy."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = project.copy_to(tmp_path / "project")
+    git = clean_environ()
+    check(run(["git", "init", "--quiet"], cwd=copy, env=git), "git init")
+    check(run(["git", "add", "--all"], cwd=copy, env=git), "git add")
+    pre_commit_home = tmp_path / "pre-commit-home"
+    with mypy_cache(project.name, env) as cache:
+        environ = env.environ(UV_OFFLINE="1", PRE_COMMIT_HOME=str(pre_commit_home), MYPY_CACHE_DIR=str(cache))
+        command: list[str | Path] = [env.bin / "pre-commit", "run", "--color=never"]
+        passed = check(run([*command, "--all-files"], cwd=copy, env=environ), "pre-commit run --all-files")
+        outcomes = {hook: hook_outcome(passed.output, hook) for hook in PRE_COMMIT_HOOKS}
+        assert outcomes == dict.fromkeys(PRE_COMMIT_HOOKS, "Passed"), passed.describe()
+        assert not list(pre_commit_home.glob("repo*")), "pre-commit fetched a hook repository"
+
+        broken = copy / "src" / IDENTITY_PACKAGE / "broken.py"
+        broken.write_text('import os\n\nANSWER: int = "forty-two"\n', encoding="utf-8")
+        check(run(["git", "add", "--all"], cwd=copy, env=git), "git add")
+        refused = run([*command, "--files", broken.relative_to(copy)], cwd=copy, env=environ)
+    assert refused.returncode != 0, refused.describe()
+    assert hook_outcome(refused.output, "ruff check") == "Failed", refused.describe()
+    assert "F401" in refused.output, refused.describe()
+    assert hook_outcome(refused.output, "mypy") == "Failed", refused.describe()
+    assert "Incompatible types in assignment" in refused.output, refused.describe()
+
+
+def dependabot_schema() -> dict[str, Any]:
+    """SchemaStore's schema of Dependabot's settings, as check-jsonschema ships it."""
+    vendored = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "dependabot.json"
+    schema: dict[str, Any] = json.loads(vendored.read_text(encoding="utf-8"))
+    return schema
+
+
+def test_dependabot_updates_every_ecosystem_of_the_project(project: RenderedProject) -> None:
+    """.github/dependabot.yml is valid (SchemaStore's schema) and updates exactly the project's ecosystems,
+    each where its manifests are, weekly, with its minor and patch updates grouped."""
+    config = load_structured(project.path / ".github" / "dependabot.yml")
+    schema = dependabot_schema()
+    errors = [
+        error.message for error in jsonschema.validators.validator_for(schema)(schema).iter_errors(config)
+    ]
+    assert not errors, "Dependabot's schema refuses .github/dependabot.yml:\n" + "\n".join(errors)
+    assert config["version"] == 2
+    manifests = {
+        "uv": ("/", ["pyproject.toml", "uv.lock"]),
+        "github-actions": ("/", [".github/workflows/ci.yml"]),
+    }
+    if project.answers["frontend"] == "spa":
+        manifests["npm"] = ("/frontend", ["package.json", "package-lock.json"])
+    ecosystems = [update["package-ecosystem"] for update in config["updates"]]
+    assert sorted(ecosystems) == sorted(manifests), ecosystems
+    for update in config["updates"]:
+        directory, files = manifests[update["package-ecosystem"]]
+        assert update["directory"] == directory, update
+        for name in files:
+            assert (project.path / directory.lstrip("/") / name).is_file(), f"{directory}: no {name}"
+        assert update["schedule"]["interval"] == "weekly", update
+        groups = [group.get("update-types") for group in update.get("groups", {}).values()]
+        assert groups == [["minor", "patch"]], update
+
+
+# A known vulnerability, as OSV's API reports one (https://ossf.github.io/osv-schema/).
+FAKE_VULNERABILITY = "PYSEC-0000-0001"
+
+
+class OsvStandIn:
+    """OSV's query API on a port of 127.0.0.1: each package it is asked about, and the answers given.
+
+    pip-audit's default service, PyPI's JSON API for each version, is out of this machine's reach;
+    its other, OSV's, takes a URL (PIP_AUDIT_OSV_URL), so `make audit` can be run against this.
+    """
+
+    def __init__(self) -> None:
+        self.queried: dict[str, str] = {}
+        self.vulnerable: dict[str, str] = {}  # name -> the version reported vulnerable
+        stand_in = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                name, version = query["package"]["name"], query["version"]
+                stand_in.queried[name] = version
+                answer: dict[str, Any] = {}
+                if stand_in.vulnerable.get(name) == version:
+                    affected = {"package": {"name": name, "ecosystem": "PyPI"}, "ranges": [FIXED_LATER]}
+                    answer = {
+                        "vulns": [{"id": FAKE_VULNERABILITY, "summary": "a test", "affected": [affected]}]
+                    }
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1/query"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> OsvStandIn:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+FIXED_LATER = {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "999"}]}
+# One project's audit: it looks up every locked package (on a first run, slowly).
+AUDIT_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "none"][:1]
+
+
+@pytest.mark.parametrize("combination", AUDIT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_audit_looks_up_every_locked_package(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make audit` asks the advisory service about every package of uv.lock at its version, fails on a
+    known vulnerability and names it, and passes when there is none."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = project.copy_to(tmp_path / "project")
+    locked = {
+        entry["name"]: entry["version"]
+        for entry in read_lock(copy)["package"]
+        if entry["name"] != IDENTITY_SLUG
+    }
+    with OsvStandIn() as service:
+        environ = env.environ(
+            UV_OFFLINE="1", PIP_AUDIT_VULNERABILITY_SERVICE="osv", PIP_AUDIT_OSV_URL=service.url
+        )
+        service.vulnerable["flask"] = locked["flask"]
+        found = run(["make", "audit"], cwd=copy, env=environ, timeout=600)
+        assert found.returncode != 0, f"a known vulnerability passed the audit:\n{found.describe()}"
+        assert re.search(
+            rf"^flask +{re.escape(locked['flask'])} +{FAKE_VULNERABILITY} +999$", found.output, re.M
+        ), found.describe()
+        assert service.queried == locked, "the audit did not look up exactly the locked packages"
+
+        service.vulnerable.clear()
+        clean = check(run(["make", "audit"], cwd=copy, env=environ, timeout=600), "make audit")
+        assert "No known vulnerabilities found" in clean.output, clean.describe()
+
+
 # --- secrets never on a command line ---------------------------------------------------------------
 
 # What a user puts in .env (secrets=env): distinctive values, one starting with "-" as about one
@@ -1283,7 +1459,7 @@ def test_make_targets_do_the_apps_part(
     assert position(test, "npm --prefix frontend test") >= 0
     assert position(test, "uv run --locked pytest") >= 0
     dev = commands("dev")
-    assert position(dev, "dev.local serve &") <= position(dev, "npm --prefix frontend run dev")
+    assert position(dev, "dev.local serve --port ") <= position(dev, "npm --prefix frontend run dev")
     stack_deploy, stack_delete = STACK_COMMANDS[combination["deployment"]]
     if combination["deployment"] == "codestar":
         # The pipeline deploys the stack; its post-deploy action builds and publishes the app.
@@ -1374,6 +1550,133 @@ def test_site_in_a_browser(
     npm = require_npm()
     check(run([npm, "run", "build"], cwd=frontend, env=npm_env), "npm run build")
     check(run([npm, "run", "test:e2e"], cwd=frontend, env=npm_env, timeout=300), "npm run test:e2e")
+
+
+# --- make dev: the app restarts on a code change, the data stays; PORT moves every part ------------
+
+# cookiecutter.json's ports for `make dev`: the API's, the AWS emulator's, the app's.
+DEV_PORTS: dict[str, str] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text(encoding="utf-8"))[
+    "__dev_ports"
+]
+# Where each port is set in a project, the only file besides documentation and tests that names it.
+DEV_PORT_SOURCES = {"api": "Makefile", "aws_emulator": "dev/local_aws.py", "site": "frontend/frontend.mk"}
+# The database servers the rds projects' tests use by default.
+DATABASE_PORTS = {"5432", "3306"}
+LOCAL_ADDRESS = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)")
+TEST_FILE = re.compile(r"(^|/)(tests|e2e)/|\.test\.tsx?$")
+# What a spa project's make dev takes as installed: its node_modules is the session's (work_copy).
+NODE_MODULES_MARKER = "frontend/node_modules/.package-lock.json"
+
+
+def test_local_ports_come_from_one_place(project: RenderedProject) -> None:
+    """Every local address in the project uses one of `make dev`'s ports (or a database server's), and
+    each port is set in one file, which `make dev` follows: `make -n dev PORT=...` passes the override on."""
+    files = [
+        (relative, text) for relative, text in project.text_files() if not options.LOCK_FILE.search(relative)
+    ]
+    allowed = set(DEV_PORTS.values()) | DATABASE_PORTS
+    stray = [
+        f"{relative}: {found.group(0)}"
+        for relative, text in files
+        for found in LOCAL_ADDRESS.finditer(text)
+        if found.group(1) not in allowed
+    ]
+    assert not stray, "local addresses on ports make dev does not use:\n" + "\n".join(stray)
+    for name, port in DEV_PORTS.items():
+        naming = sorted(
+            relative
+            for relative, text in files
+            if not relative.endswith(".md")
+            and not TEST_FILE.search(relative)
+            and re.search(rf"(?<![\w.]){port}(?![\w.])", text)
+        )
+        source = DEV_PORT_SOURCES[name]
+        assert naming == ([source] if source in project.files else []), (
+            f"port {port} ({name}) is set in {naming}"
+        )
+    dry_run = check(
+        run(["make", "-n", "dev", "PORT=5350"], cwd=project.path, env=clean_environ()), "make -n dev"
+    )
+    assert "dev.local serve --port 5350" in dry_run.output, dry_run.output
+    if project.answers["frontend"] == "spa":
+        assert "API_URL=http://localhost:5350 " in dry_run.output, dry_run.output
+
+
+def dev_copy(project: RenderedProject, destination: Path) -> tuple[Path, list[str]]:
+    """A copy to run `make dev` in, and its arguments (with spa: the app's port, its packages installed)."""
+    if project.answers["frontend"] != "spa":
+        return project.copy_to(destination), ["dev"]
+    return work_copy(project, destination), ["-o", NODE_MODULES_MARKER, "dev", f"SITE_PORT={free_port()}"]
+
+
+def dev_environ(env: ProjectEnv) -> dict[str, str]:
+    """`make dev`'s environment: the project's environment, uv offline, an AWS emulator of its own."""
+    environ = env.environ(UV_OFFLINE="1", LOCAL_AWS_PORT="0", npm_config_update_notifier="false")
+    environ.pop("DATABASE_URL", None)  # the SQLite file of make dev, in the copy
+    return environ
+
+
+# The stand-ins make dev keeps its data in differ by store and secrets: one combination of each.
+DEV_COMBINATIONS = list({(c["storage"], c["secrets"]): c for c in reversed(COMBINATIONS)}.values())[::-1]
+
+
+@pytest.mark.parametrize("combination", DEV_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_dev_restarts_on_a_code_change_and_keeps_the_data(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make dev PORT=...` serves there; a question asked, a source file touched, the app restarted in a
+    new process by werkzeug's reloader, and the question read back from the store that outlived it."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy, arguments = dev_copy(project, tmp_path / project.path.name)
+    api = free_port()
+    with make_dev(copy, dev_environ(env), *arguments, f"PORT={api}") as server:
+        assert server.wait_until_answered(DEV_HOST, api, "/health").status == 200
+        asked = call("POST", DEV_HOST, api, "/questions", {"text": "Still here after a restart?"})
+        assert asked.status == 201, asked
+        assert server.restarts() == 1, "the reloader started the app more than once before any change"
+
+        source = copy / "src" / IDENTITY_PACKAGE / "app.py"
+        os.utime(source)  # now: later than the time the reloader noted when the app started
+        server.wait_for("restart of the app", lambda: server.restarts() == 2)
+        assert f"Detected change in {str(source)!r}" in server.output()
+
+        read = call("GET", DEV_HOST, api, f"/questions/{asked.json()['id']}")
+        assert read.status == 200, read
+        assert read.json()["text"] == "Still here after a restart?"
+        listed = call("GET", DEV_HOST, api, "/questions?limit=100").json()["items"]
+        # The example questions were added once, when make dev started, not at the restart.
+        assert len(listed) == 3, listed
+
+
+SITE_PORT_COMBINATIONS = [combination for combination in COMBINATIONS if combination["frontend"] == "spa"][:1]
+
+
+@pytest.mark.parametrize("combination", SITE_PORT_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_dev_port_moves_the_api_and_the_apps_config(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make dev PORT=... SITE_PORT=...` with the app: the API answers on PORT, the app's /config.json
+    (Vite, on SITE_PORT) names it, and the API lets the app's origin call it."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy = work_copy(project, tmp_path / project.path.name)
+    api, site = free_port(), free_port()
+    arguments = ["-o", NODE_MODULES_MARKER, "dev", f"PORT={api}", f"SITE_PORT={site}"]
+    with make_dev(copy, dev_environ(env), *arguments) as server:
+        config = server.wait_until_answered("localhost", site, "/config.json")
+        assert config.status == 200, config
+        assert config.json() == {"apiBaseUrl": f"http://localhost:{api}"}
+        assert server.wait_until_answered("localhost", api, "/health").status == 200
+        origin = f"http://localhost:{site}"
+        preflight = call(
+            "OPTIONS",
+            "localhost",
+            api,
+            "/questions",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        assert preflight.headers.get("access-control-allow-origin") == origin, preflight
 
 
 # --- the rendered files --------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -76,8 +75,6 @@ def main() -> int:
     json.loads(args.event.read_text())  # fail here, not inside the function, on a malformed event
 
     build_missing()
-    # The request logs of local servers started here would bury the function's own.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with local.services("dev"):
         return invoke(args.event.resolve(), function_environment(local.environment(local.STAGE)))
 

@@ -6,8 +6,8 @@ at a time, as a real service's consistency guarantees would require.
 
 One emulator serves a process, whichever local modules need it
 (``running()``): tests get one of their own on a free port; ``make dev`` and
-``make invoke`` share the one on ``LOCAL_AWS_PORT`` (5001 by default),
-starting it when nothing listens there.
+``make invoke`` share the one on ``LOCAL_AWS_PORT`` ({{ cookiecutter.__dev_ports.aws_emulator }} by default; 0 for
+one of their own on a free port), starting it when nothing listens there.
 """
 
 from __future__ import annotations
@@ -23,11 +23,10 @@ from types import TracebackType
 from typing import Any
 
 import boto3
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 5001
+DEFAULT_PORT = {{ cookiecutter.__dev_ports.aws_emulator }}
 REGION = "{{ cookiecutter.aws_region }}"
 
 # What boto3 needs to talk to the emulator instead of AWS. The credentials
@@ -51,12 +50,25 @@ def is_listening(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
+class _UnloggedRequests(WSGIRequestHandler):
+    """No line per call: the app makes several for each of its requests, whose lines are the ones to read."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class LocalAws:
     """moto's server on ``127.0.0.1:port`` in a background thread (port 0: any free port)."""
 
     def __init__(self, port: int = 0) -> None:
+        # Imported where an emulator starts, not with this module: moto takes seconds to import, and
+        # each restart of `make dev`'s server uses the emulator its parent process runs.
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
         app = DomainDispatcherApplication(create_backend_app)
-        self._server: BaseWSGIServer = make_server(HOST, port, app, threaded=False)
+        self._server: BaseWSGIServer = make_server(
+            HOST, port, app, threaded=False, request_handler=_UnloggedRequests
+        )
         self.port = self._server.server_port
         self.url = endpoint_url(self.port)
         self._thread = threading.Thread(

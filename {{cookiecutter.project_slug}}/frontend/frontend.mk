@@ -3,6 +3,8 @@
 # app's part through the prerequisites below.
 
 FRONTEND := frontend
+# Where `make dev` serves the app (Vite's dev server); `make dev SITE_PORT=...` moves it.
+SITE_PORT ?= {{ cookiecutter.__dev_ports.site }}
 NPM := npm --prefix $(FRONTEND)
 # npm rewrites this file on every install: it marks node_modules as current.
 NODE_MODULES := $(FRONTEND)/node_modules/.package-lock.json
@@ -15,6 +17,7 @@ FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f) \
 install: frontend-install
 lint: frontend-lint
 test: frontend-test
+audit: frontend-audit
 {%- if cookiecutter.deployment == 'codestar' %}
 # The pipeline builds and publishes the app (post-deploy); `make deploy` only starts it.
 post-deploy: frontend-build
@@ -26,11 +29,13 @@ delete: frontend-empty
 clean: frontend-clean
 
 # Both servers in one terminal; Ctrl-C stops both (the trap stops the API
-# whichever way Vite ends).
-dev: $(NODE_MODULES) | $(VENV)/pyvenv.cfg  ## Run the app on http://localhost:5173 and its API on :5000, locally
-	PYTHONPATH=src $(RUN) python -m dev.local serve & api=$$!; \
+# whichever way Vite ends). The API allows the app's origins on SITE_PORT, and
+# the app's /config.json (vite.config.ts) names the API on PORT.
+dev: $(NODE_MODULES) | $(VENV)/pyvenv.cfg  ## Run the app on localhost:SITE_PORT and its API on localhost:PORT
+	SITE_ORIGINS=http://localhost:$(SITE_PORT),http://127.0.0.1:$(SITE_PORT) \
+		PYTHONPATH=src $(RUN) python -m dev.local serve --port $(PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
-	$(NPM) run dev
+	API_URL=http://localhost:$(PORT) $(NPM) run dev -- --port $(SITE_PORT)
 
 frontend-install: $(NODE_MODULES)  ## Install the app's pinned packages (npm ci)
 

@@ -119,7 +119,7 @@ def test_uploads_with_the_cache_headers_of_the_design(stack: Stack, dist: Path) 
 
 
 def test_writes_the_runtime_config_from_the_stack(stack: Stack, dist: Path) -> None:
-    (dist / "config.json").write_text('{"apiBaseUrl": "http://localhost:5000"}', encoding="utf-8")
+    (dist / "config.json").write_text('{"apiBaseUrl": "https://stale.example"}', encoding="utf-8")
     publish(stack, dist)
     config = json.loads(stack.s3.get_object(Bucket=stack.site.bucket, Key="config.json")["Body"].read())
     # The stage's API, never a config.json that happened to be in the build.

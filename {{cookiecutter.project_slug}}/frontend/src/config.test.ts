@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ConfigError, loadConfig, parseConfig } from './config'
 
+const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com'
+
 describe('parseConfig', () => {
   it('takes the API base URL without its trailing slash', () => {
     expect(parseConfig({ apiBaseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/' })).toEqual({
@@ -21,8 +23,8 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   it('reads /config.json past the HTTP cache', async () => {
-    const fetchImpl = vi.fn(() => Promise.resolve(Response.json({ apiBaseUrl: 'http://localhost:5000' })))
-    await expect(loadConfig(fetchImpl)).resolves.toEqual({ apiBaseUrl: 'http://localhost:5000' })
+    const fetchImpl = vi.fn(() => Promise.resolve(Response.json({ apiBaseUrl: API_URL })))
+    await expect(loadConfig(fetchImpl)).resolves.toEqual({ apiBaseUrl: API_URL })
     expect(fetchImpl).toHaveBeenCalledWith('/config.json', { cache: 'no-store' })
   })
 

@@ -4,7 +4,7 @@ CloudFront serves the app from its own origin and the app calls the API on
 another (the API Gateway URL), so the browser asks the API first whether that
 origin may (CORS). The API allows exactly the origins in ``SITE_ORIGINS``:
 the stage's CloudFront domain when deployed (set by the stack), the Vite dev
-server locally (set by ``dev/local.py``). Other origins get no CORS headers,
+server locally (set by ``make dev``). Other origins get no CORS headers,
 and the browser keeps the answers from their pages.
 """
 
