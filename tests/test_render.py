@@ -1564,6 +1564,8 @@ DEV_PORT_SOURCES = {"api": "Makefile", "aws_emulator": "dev/local_aws.py", "site
 DATABASE_PORTS = {"5432", "3306"}
 LOCAL_ADDRESS = re.compile(r"\b(?:localhost|127\.0\.0\.1):(\d+)")
 TEST_FILE = re.compile(r"(^|/)(tests|e2e)/|\.test\.tsx?$")
+# A stack's numbers are AWS settings (an alarm's 8000 ms), never local ports; its local addresses are checked.
+STACK_TEMPLATE = re.compile(r"^AWSTemplateFormatVersion:", re.MULTILINE)
 # What a spa project's make dev takes as installed: its node_modules is the session's (work_copy).
 NODE_MODULES_MARKER = "frontend/node_modules/.package-lock.json"
 
@@ -1588,6 +1590,7 @@ def test_local_ports_come_from_one_place(project: RenderedProject) -> None:
             for relative, text in files
             if not relative.endswith(".md")
             and not TEST_FILE.search(relative)
+            and not STACK_TEMPLATE.search(text)
             and re.search(rf"(?<![\w.]){port}(?![\w.])", text)
         )
         source = DEV_PORT_SOURCES[name]
