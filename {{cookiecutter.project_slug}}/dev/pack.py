@@ -13,6 +13,11 @@ environment. The function's code is:
   2023). boto3 is not among them: the runtime provides it;
 {%- if cookiecutter.secrets == 'ssm' %}
 * of Powertools, only the utilities the app imports (``POWERTOOLS_UTILITIES``);
+{%- if cookiecutter.storage == 'rds' %}
+* SQLAlchemy without its compiled extensions: the same modules run as Python
+  instead (the wheel has both), as fast for this app's queries and cold start,
+  and 2.6 MB less to zip, fetch and unpack at every cold start;
+{%- endif %}
 {%- endif %}
 * every dependency as bytecode only. Lambda's code directory is read-only, so
   without ``.pyc`` files every cold start would compile every import again;
@@ -112,6 +117,19 @@ def copy_app(package: Path, directory: Path) -> None:
     )
     if not compiled:
         raise PackError(f"the app's modules under {package} do not compile (see above)")
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def drop_compiled_sqlalchemy(directory: Path) -> None:
+    """SQLAlchemy's compiled extensions removed: it imports the Python modules they were built from."""
+    extensions = list((directory / "sqlalchemy").rglob("*.so"))
+    if not extensions:
+        raise PackError(f"no compiled SQLAlchemy in {directory} to drop: is it still a dependency?")
+    for extension in extensions:
+        if not extension.with_name(extension.name.split(".")[0] + ".py").is_file():
+            raise PackError(f"{extension.relative_to(directory)} has no Python module to stand in for it")
+        extension.unlink()
+{%- endif %}
 {%- if cookiecutter.secrets == 'ssm' %}
 
 
@@ -137,6 +155,9 @@ def pack_function(directory: Path) -> None:
     # in Lambda, and its lock on the directory.
     shutil.rmtree(directory / "bin", ignore_errors=True)
     (directory / ".lock").unlink(missing_ok=True)
+{%- if cookiecutter.storage == 'rds' %}
+    drop_compiled_sqlalchemy(directory)
+{%- endif %}
 {%- if cookiecutter.secrets == 'ssm' %}
     prune_powertools(directory)
 {%- endif %}

@@ -74,6 +74,24 @@ def test_the_app_keeps_its_sources_with_bytecode_beside_them(tmp_path: Path) -> 
     assert_unchecked_bytecode(code / "app" / "api" / "__pycache__" / f"routes.{tag}.pyc")
     assert_unchecked_bytecode(code / "app" / "__pycache__" / f"__init__.{tag}.pyc")
     assert not (code / "app" / "__pycache__" / "old.cpython-00.pyc").exists()
+{%- if cookiecutter.storage == 'rds' %}
+
+
+def test_sqlalchemy_is_packed_as_python(tmp_path: Path) -> None:
+    util = tmp_path / "sqlalchemy" / "util"
+    write(util / "_collections_cy.py", "")
+    write(util / "_collections_cy.abi3.so", "")
+
+    pack.drop_compiled_sqlalchemy(tmp_path)
+
+    assert sorted(path.name for path in util.iterdir()) == ["_collections_cy.py"]
+
+
+def test_a_compiled_module_with_no_python_twin_stops_the_packing(tmp_path: Path) -> None:
+    write(tmp_path / "sqlalchemy" / "engine" / "_row_cy.so", "")
+    with pytest.raises(pack.PackError, match="no Python module to stand in for it"):
+        pack.drop_compiled_sqlalchemy(tmp_path)
+{%- endif %}
 {%- if cookiecutter.secrets == 'ssm' %}
 
 
