@@ -69,6 +69,8 @@ GENERIC_VALUES = frozenset({"none", "env"})
 SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {
     # codestar builds and packages with the SAM CLI, whose build writes .aws-sam/build/template.yaml.
     ("deployment", "codestar"): frozenset({"sam", "template.yaml"}),
+    # Alembic imports SQLAlchemy's PostgreSQL dialect whatever the database: the artifact keeps it.
+    ("rds_engine", "mysql"): frozenset({"PostgreSQL"}),
 }
 
 # Files that record every choice by design (the recorded answers for cruft).
