@@ -568,6 +568,7 @@ def test_post_gen_main_prints_next_steps(
     shutil.copytree(PROJECT_TEMPLATE / post_gen.LOCKS, tmp_path / post_gen.LOCKS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(post_gen, "ANSWERS_JSON", json.dumps(answers))
+    monkeypatch.setattr(post_gen, "CAPABILITIES_JSON", json.dumps(extension.capabilities(answers)))
     assert post_gen.main() == 0
     out = capsys.readouterr().out
     assert f"cd {answers['project_slug']}" in out
@@ -1013,9 +1014,17 @@ def test_a_long_name_derives_a_shortened_slug(tmp_path: Path) -> None:
 
 
 def test_the_hooks_hold_no_jinja_but_their_answers() -> None:
-    """Cookiecutter renders the hooks before running them: only ANSWERS_JSON may change."""
+    """Cookiecutter renders the hooks before running them: only the answers' JSON may change."""
     environment = jinja2.Environment(keep_trailing_newline=True)  # noqa: S701 -- Python, not HTML
     environment.filters["jsonify"] = json.dumps
+    environment.filters["capabilities"] = lambda answers: []
+    rendered_lines = {
+        f'{name} = r"""{{{{ cookiecutter{filters} }}}}"""': f'{name} = r"""{empty}"""'
+        for name, filters, empty in [
+            ("ANSWERS_JSON", " | jsonify", "{}"),
+            ("CAPABILITIES_JSON", " | capabilities | jsonify", "[]"),
+        ]
+    }
     for name in ("pre_gen_project", "post_gen_project"):
         source = (TEMPLATE_DIR / "hooks" / f"{name}.py").read_text(encoding="utf-8")
         rendered = environment.from_string(source).render(cookiecutter={})
@@ -1024,7 +1033,8 @@ def test_the_hooks_hold_no_jinja_but_their_answers() -> None:
             for before, after in zip(source.splitlines(), rendered.splitlines(), strict=True)
             if before != after
         ]
-        assert changed == [('ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""', 'ANSWERS_JSON = r"""{}"""')]
+        assert changed, f"{name}.py holds no answers"
+        assert all(rendered_lines.get(before) == after for before, after in changed), changed
 
 
 # --- files cookiecutter copies without rendering -------------------------------------------------
@@ -1062,3 +1072,37 @@ def test_braces_in_frontend_sources_survive_generation(tmp_path: Path) -> None:
     (sources / "braces.tsx").write_text(source, encoding="utf-8")
     project = render_project({"frontend": "spa"}, tmp_path / "out", template=template)
     assert (project / "frontend" / "src" / "braces.tsx").read_text(encoding="utf-8") == source
+
+
+# --- capabilities ----------------------------------------------------------------------------------
+
+
+def test_every_option_value_declares_its_capabilities() -> None:
+    """PROVIDES lists each value of each option it covers, and only capabilities CAPABILITIES names."""
+    choices = load_options()
+    for option, values in extension.PROVIDES.items():
+        assert list(values) == choices[option], f"PROVIDES[{option!r}] and cookiecutter.json disagree"
+        for value, given in values.items():
+            assert given <= set(extension.CAPABILITIES), f"{option}={value} gives unknown {given}"
+    for capability, sources in extension.DERIVED.items():
+        assert {capability, *sources} <= set(extension.CAPABILITIES), capability
+
+
+def test_every_capability_is_held_by_some_combination_and_missed_by_another() -> None:
+    held = [set(extension.capabilities(combination.answers)) for combination in ALL_COMBINATIONS]
+    for capability in extension.CAPABILITIES:
+        assert any(capability in each for each in held), f"no combination has {capability}"
+        assert not all(capability in each for each in held), f"every combination has {capability}"
+
+
+def test_an_option_that_does_not_apply_gives_no_capability() -> None:
+    answers = {"storage": "dynamodb", "rds_engine": "postgres", "deployment": "sam"}
+    assert "postgresql_database" not in extension.capabilities(answers)
+    assert "postgresql_database" in extension.capabilities({**answers, "storage": "rds"})
+
+
+def test_has_refuses_an_unknown_capability() -> None:
+    environment = jinja2.Environment(extensions=[extension.AnswersExtension])  # noqa: S701 -- not HTML
+    template = environment.from_string("{{ has('sql_store') }} {{ has('sqlstore') }}")
+    with pytest.raises(KeyError, match="no capability 'sqlstore'"):
+        template.render(cookiecutter={"storage": "rds"})
