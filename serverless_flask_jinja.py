@@ -22,6 +22,7 @@ cookiecutter.json loads it (``_extensions``); cookiecutter puts the template's d
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -101,6 +102,7 @@ CAPABILITIES: dict[str, str] = {
     # the Lambda platform
     "arm_cpu": "the functions run on arm64 (Graviton)",
     # derived (DERIVED)
+    "machine_deploys": "`make deploy` on the developer's machine deploys the stack",
     "app_on_aws_emulator": "`make dev` runs the app against the local AWS emulator",
     "aws_emulator": "the project runs the local AWS emulator (moto) for `make dev` or its tests",
     "post_deploy_steps": "a deploy has steps after the stack's update: migrations, the site's upload",
@@ -137,6 +139,7 @@ PROVIDES: dict[str, dict[str, frozenset[str]]] = {
 
 # capability -> the capabilities any one of which gives it.
 DERIVED: dict[str, frozenset[str]] = {
+    "machine_deploys": frozenset({"sam_deploys", "cloudformation_deploys"}),
     "app_on_aws_emulator": frozenset({"key_value_store", "secrets_service"}),
     "aws_emulator": frozenset({"app_on_aws_emulator", "site"}),
     "post_deploy_steps": frozenset({"sql_store", "site"}),
@@ -162,6 +165,20 @@ def capabilities(answers: Mapping[str, object]) -> list[str]:
         if held & sources:
             held.add(capability)
     return sorted(held)
+
+
+def options_behind(capability: str) -> set[str]:
+    """The options whose answers decide ``capability`` (through DERIVED, and APPLIES_WHEN)."""
+    options = {option for option, values in PROVIDES.items() if any(capability in v for v in values.values())}
+    for source in DERIVED.get(capability, frozenset()):
+        options |= options_behind(source)
+    return options | {
+        post_gen.APPLIES_WHEN[option][0] for option in options if option in post_gen.APPLIES_WHEN
+    }
+
+
+# How a template tests a capability, as options_behind's callers find it in a file.
+HAS_CALL = re.compile(r"""\bhas\(['"](\w+)['"]\)""")
 
 
 @pass_context

@@ -3,7 +3,7 @@
     python -m dev.pack function DIRECTORY
     python -m dev.pack runtime-sdk DIRECTORY
 
-``make build`` runs the first ({% if cookiecutter.deployment == 'zappa' %}into the virtualenv ``zappa package`` packs{% else %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
+``make build`` runs the first ({% if has('zappa_built') %}into the virtualenv ``zappa package`` packs{% elif has('sam_built') %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
 ``make invoke`` the second, both through ``uv run`` in the project's
 environment. The function's code is:
 
