@@ -6,8 +6,9 @@ cookiecutter copies without rendering) and the shared fragments in ``templates/`
 
 * the number of Jinja tags (``{{ }}``, ``{% %}``, ``{# #}``) in the files' text;
 * per option, the conditions that test its value (``cookiecutter.storage == 'rds'``,
-  ``!=``, ``in``, ``not in``) and lookups keyed by it (``{...}[cookiecutter.rds_engine]``),
-  and how many files hold them.
+  ``!=``, ``in``, ``not in``), and how many files hold them;
+* per option, the tables looked up by its value (``{...}[cookiecutter.rds_engine]``): no
+  condition (a value missing from one fails the render), but a place a new value must fill.
 
 Conditions belong on capabilities (``has("sql_store")``, serverless_flask_jinja.CAPABILITIES):
 a value test in a shared file makes a new value silently take one side of it.
@@ -35,9 +36,13 @@ JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
 def value_test(option: str) -> re.Pattern[str]:
-    """A comparison of ``option``'s value, or a table looked up by it."""
-    answer = rf"cookiecutter\.{option}\b"
-    return re.compile(rf"{answer}\s*(?:==|!=|not\s+in\b|in\b)|\[\s*{answer}\s*\]")
+    """A comparison of ``option``'s value."""
+    return re.compile(rf"cookiecutter\.{option}\b\s*(?:==|!=|not\s+in\b|in\b)")
+
+
+def value_lookup(option: str) -> re.Pattern[str]:
+    """A table looked up by ``option``'s value."""
+    return re.compile(rf"\[\s*cookiecutter\.{option}\s*\]")
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,11 @@ def jinja_tags() -> int:
     return sum(len(JINJA_TAG.findall(path.read_text(encoding="utf-8"))) for path in rendered_files())
 
 
-def value_tests(options: Sequence[str] | None = None) -> list[ValueTest]:
+def value_tests(options: Sequence[str] | None = None, *, lookups: bool = False) -> list[ValueTest]:
+    """Every condition on an option's value (with ``lookups``: every table looked up by one instead)."""
     found = []
     for option in options if options is not None else load_options():
-        pattern = value_test(option)
+        pattern = value_lookup(option) if lookups else value_test(option)
         for path in rendered_files():
             text = path.read_text(encoding="utf-8")
             for match in pattern.finditer(text):
@@ -81,14 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="also print every value test, path:line: text")
     args = parser.parse_args(argv)
     print(f"Jinja tags: {jinja_tags()}")
-    tests = value_tests()
-    for option in load_options():
-        mine = [test for test in tests if test.option == option]
-        print(f"{option}: {len(mine)} value tests in {len({test.path for test in mine})} files")
-    print(f"all options: {len(tests)} value tests in {len({test.path for test in tests})} files")
-    if args.list:
-        for test in tests:
-            print(f"{test.path}:{test.line}: {test.text}")
+    for what, tests in (("conditions", value_tests()), ("lookups", value_tests(lookups=True))):
+        print(f"{what} on an option's value:")
+        for option in load_options():
+            mine = [test for test in tests if test.option == option]
+            print(f"  {option}: {len(mine)} in {len({test.path for test in mine})} files")
+        print(f"  all options: {len(tests)} in {len({test.path for test in tests})} files")
+        if args.list:
+            for test in tests:
+                print(f"    {test.path}:{test.line}: {test.text}")
     return 0
 
 

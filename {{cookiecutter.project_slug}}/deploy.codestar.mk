@@ -4,7 +4,7 @@
 # reproduced with the same command on a laptop.
 #
 # What the Makefile expects of deploy.mk, and this file provides (with sam.mk):
-#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if has('sql_store') %},
 #              migrate-stage{% endif %}
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean (sam.mk does).
@@ -21,7 +21,7 @@ ARTIFACT_BUCKET ?=
 
 include sam.mk
 
-.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if cookiecutter.secrets == 'env' %} secrets{% endif %}{% if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %} post-deploy{% endif %}
+.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if cookiecutter.secrets == 'env' %} secrets{% endif %}{% if has('post_deploy_steps') %} post-deploy{% endif %}
 
 # The buildspec's post_build: the built template with its code in S3, and STAGE's parameters.
 package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUCKET; write template-export.yml
@@ -44,13 +44,13 @@ pipeline: | $(SAM)  ## Create or update STAGE's pipeline: REPOSITORY=owner/name 
 
 deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
 	aws codepipeline start-pipeline-execution --region $(REGION) --name $(PIPELINE_STACK)
-{%- if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %}
+{%- if has('post_deploy_steps') %}
 
-# The pipeline's post-deploy action, once the stack is updated.{% if cookiecutter.storage == 'rds' %} A deploy's migrations
+# The pipeline's post-deploy action, once the stack is updated.{% if has('sql_store') %} A deploy's migrations
 # have run before its traffic moved (CodeDeploy's hook); this migrates a stack just
 # created, which no hook runs for, and finds nothing to do otherwise.{% endif %}
-post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}migrate its database{% endif %}{% if cookiecutter.storage == 'rds' and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
-{%- if cookiecutter.storage == 'rds' %}
+post-deploy:  ## After a deploy of STAGE: {% if has('sql_store') %}migrate its database{% endif %}{% if has('sql_store') and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
+{%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if cookiecutter.frontend == 'spa' %}
@@ -67,7 +67,7 @@ secrets: | $(VENV)/pyvenv.cfg  ## Store STAGE's secrets (.env or the environment
 	$(RUN) python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's application stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's application stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
 	$(SAM) delete --stack-name $(STACK) --region $(REGION) --no-prompts
 
 pipeline-delete: | $(SAM)  ## Delete STAGE's pipeline stack (empty its artifact bucket first)

@@ -14,7 +14,7 @@ way it ends. ``sam deploy`` runs without them in its environment.
 
 ``make stack`` (and so ``make deploy``): runs the command with the stack's
 parameters on its standard input, as ``aws cloudformation deploy`` reads them
-from a file: those given, and the secrets among them{% if cookiecutter.storage == 'rds' %} (the database's
+from a file: those given, and the secrets among them{% if has('sql_store') %} (the database's
 password, ``DatabaseMasterPassword``){% endif %}. Every secret is checked first, so a missing
 one stops the deploy before anything changes; Zappa gives the function its
 secrets (dev/zappa_stage.py). The command runs without them in its environment.
@@ -91,7 +91,7 @@ SECRETS = (
     Secret("CURSOR_SIGNING_KEY", "CursorSigningKey"),
     Secret("ADMIN_TOKEN", "AdminToken", optional=True),
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     Secret("DATABASE_PASSWORD", "DatabaseMasterPassword"),
 {%- endif %}
 )

@@ -6,7 +6,7 @@
 The stage's stack ({{ cookiecutter.project_slug }}-<stage>, infra/stack.yaml, deployed first)
 holds the function's role, its store, what its secrets allow and the bucket
 Zappa uploads to. Zappa gets zappa_settings.json's stage plus, from the
-stack's outputs, ``role_arn``, ``s3_bucket``{% if cookiecutter.storage == 'rds' %}, ``vpc_config``{% endif %} and the function's
+stack's outputs, ``role_arn``, ``s3_bucket``{% if has('in_vpc') %}, ``vpc_config``{% endif %} and the function's
 environment{% if cookiecutter.secrets == 'env' %} (with the secrets, from the environment: ``make deploy`` reads
 ``.env``){% endif %}, in a settings file of its own that is removed afterwards: nothing
 is copied by hand. Then ``zappa deploy`` creates the function and its HTTP
@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-{%- if cookiecutter.storage == 'rds' and cookiecutter.secrets == 'env' %}
+{%- if has('sql_store') and cookiecutter.secrets == 'env' %}
 from urllib.parse import quote
 {%- endif %}
 
@@ -38,7 +38,7 @@ REGION = "{{ cookiecutter.aws_region }}"
 # The resource of Zappa's own stack (named like the function) that is its HTTP API.
 ZAPPA_API_RESOURCE = "ApiV2"
 {%- if cookiecutter.secrets == 'env' %}
-SECRETS = ("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if cookiecutter.storage == 'rds' %}, "DATABASE_URL"{% endif %})
+SECRETS = ("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if has('sql_store') %}, "DATABASE_URL"{% endif %})
 {%- endif %}
 
 
@@ -54,7 +54,7 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
 def function_environment(outputs: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
     """The function's environment variables that come from the stack{% if cookiecutter.secrets == 'env' %}, and its secrets{% endif %}."""
     return {
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
         "TABLE_NAME": outputs["TableName"],
 {%- else %}
         "DATABASE_TLS": outputs["DatabaseTls"],
@@ -82,7 +82,7 @@ def function_environment(outputs: Mapping[str, str], environ: Mapping[str, str])
         "SITE_ORIGINS": outputs["SiteUrl"],
 {%- endif %}
     }
-{%- if cookiecutter.storage == 'rds' and cookiecutter.secrets == 'env' %}
+{%- if has('sql_store') and cookiecutter.secrets == 'env' %}
 
 
 def with_credentials(url: str, username: str, password: str) -> str:
@@ -109,7 +109,7 @@ def stage_settings(
     config.update(
         role_arn=outputs["FunctionRoleArn"],
         s3_bucket=outputs["DeploymentBucketName"],
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('in_vpc') %}
         vpc_config={
             "SubnetIds": outputs["PrivateSubnetIds"].split(","),
             "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],

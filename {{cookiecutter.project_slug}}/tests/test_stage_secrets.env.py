@@ -25,7 +25,7 @@ from dev.stage_secrets import SecretsError, read, stack_parameters
 SECRETS = {
     "CURSOR_SIGNING_KEY": "-k" + "k" * 46,
     "ADMIN_TOKEN": "an admin's token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "pass.word_with~marks",
 {%- endif %}
 }
@@ -45,7 +45,7 @@ def test_a_missing_secret_names_its_variable_and_where_to_set_it() -> None:
 
 
 def test_the_stack_parameters_among_the_secrets() -> None:
-{%- if has('zappa_built') and cookiecutter.storage == 'dynamodb' %}
+{%- if has('zappa_built') and has('key_value_store') %}
     # Zappa gives the function every secret: the stack takes none.
     assert stack_parameters(SECRETS) == {}
 {%- else %}
@@ -54,7 +54,7 @@ def test_the_stack_parameters_among_the_secrets() -> None:
         "CursorSigningKey": SECRETS["CURSOR_SIGNING_KEY"],
         "AdminToken": SECRETS["ADMIN_TOKEN"],
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
         "DatabaseMasterPassword": SECRETS["DATABASE_PASSWORD"],
 {%- endif %}
     }
@@ -107,7 +107,7 @@ def assert_no_secret_in(record: dict[str, Any]) -> None:
 
 def test_each_stage_keeps_its_own_overrides() -> None:
     assert stage_secrets.stage_overrides("dev") == ["Stage=dev"]
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert stage_secrets.stage_overrides("prod") == [
         "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
     ]

@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 SECRETS = {
     "CURSOR_SIGNING_KEY": "k" * 48,
     "ADMIN_TOKEN": "admin-token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "p" * 24,
 {%- endif %}
 }
@@ -30,11 +30,11 @@ ENVIRON = {"PERMISSIONS_BOUNDARY_ARN": BOUNDARY, **SECRETS}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the committed stage files{% if cookiecutter.storage == 'rds' %}, with the network filled in as a user would{% endif %}."""
+    """A copy of the committed stage files{% if has('sql_store') %}, with the network filled in as a user would{% endif %}."""
     for stage in ("dev", "prod"):
         name = f"template-configuration.{stage}.json"
         shutil.copy(PROJECT / name, tmp_path / name)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('in_vpc') %}
         document = json.loads((tmp_path / name).read_text(encoding="utf-8"))
         network = {"VpcId": "vpc-0a1b2c3d", "PrivateSubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b"}
         document["Parameters"].update(network)
@@ -52,7 +52,7 @@ def test_each_stage_deploys_its_own_stack_parameters_and_tags(project: Path, sta
 {%- if cookiecutter.secrets == 'env' %}
     assert document["Parameters"]["CursorSigningKey"] == SECRETS["CURSOR_SIGNING_KEY"]
     assert document["Parameters"]["AdminToken"] == SECRETS["ADMIN_TOKEN"]
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert document["Parameters"]["DatabaseMasterPassword"] == SECRETS["DATABASE_PASSWORD"]
 {%- endif %}
 
@@ -80,7 +80,7 @@ def test_secrets_stay_out_of_the_configuration(project: Path) -> None:
     parameters = configuration("dev", {**ENVIRON, "CURSOR_SIGNING_KEY": "leaked"}, project)["Parameters"]
     assert "leaked" not in parameters.values()
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def test_the_network_must_be_filled_in(project: Path) -> None:

@@ -18,12 +18,12 @@ OUTPUTS = {
     "FunctionName": "{{ cookiecutter.project_slug }}-api-dev",
     "FunctionRoleArn": "arn:aws:iam::123456789012:role/{{ cookiecutter.project_slug }}-dev-FunctionRole-1A2B",
     "DeploymentBucketName": "{{ cookiecutter.project_slug }}-dev-deploymentbucket-1a2b",
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
     "TableName": "{{ cookiecutter.project_slug }}-dev-Table-1A2B",
 {%- else %}
     "FunctionSecurityGroupId": "sg-0123456789abcdef0",
     "PrivateSubnetIds": "subnet-0aaa,subnet-0bbb",
-    "DatabaseUrl": "{% if cookiecutter.rds_engine == 'postgres' %}postgresql+psycopg{% else %}mysql+pymysql{% endif %}://db.example.internal:5432/app?connect_timeout=5",
+    "DatabaseUrl": "{% if has('postgresql_database') %}postgresql+psycopg{% else %}mysql+pymysql{% endif %}://db.example.internal:5432/app?connect_timeout=5",
     "DatabaseTls": "require",
     "DatabasePoolSize": "1",
 {%- if cookiecutter.secrets == 'ssm' %}
@@ -43,7 +43,7 @@ OUTPUTS = {
 SECRETS = {
     "CURSOR_SIGNING_KEY": "k" * 40,
     "ADMIN_TOKEN": "a-token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "pass.word_with~marks",
 {%- endif %}
 }
@@ -61,7 +61,7 @@ def test_stage_settings_come_from_the_stack() -> None:
     environment = dev["aws_environment_variables"]
     assert environment["SERVICE_NAME"] == "{{ cookiecutter.project_slug }}"
     assert environment["LOG_LEVEL"] == "DEBUG"
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
     assert environment["TABLE_NAME"] == OUTPUTS["TableName"]
     assert "vpc_config" not in dev
 {%- else %}
@@ -114,7 +114,7 @@ def test_printed_settings_mask_the_secrets() -> None:
     printed = json.dumps(zappa_stage.shown(settings, "dev"))
     assert SECRETS["CURSOR_SIGNING_KEY"] not in printed
     assert "a-token" not in printed
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert "pass.word_with~marks" not in printed
 {%- endif %}
 {%- endif %}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-{%- if cookiecutter.rds_engine == 'mysql' %}
+{%- if has('mysql_database') %}
 from sqlalchemy.dialects import mysql
 
 # Microseconds kept (MySQL's DATETIME drops them by default); values are UTC.
