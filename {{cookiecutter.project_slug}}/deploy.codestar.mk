@@ -21,7 +21,7 @@ ARTIFACT_BUCKET ?=
 
 include sam.mk
 
-.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if cookiecutter.secrets == 'env' %} secrets{% endif %}{% if has('post_deploy_steps') %} post-deploy{% endif %}
+.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if has('secrets_in_environment') %} secrets{% endif %}{% if has('post_deploy_steps') %} post-deploy{% endif %}
 
 # The buildspec's post_build: the built template with its code in S3, and STAGE's parameters.
 package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUCKET; write template-export.yml
@@ -30,7 +30,7 @@ package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUC
 		--s3-prefix $(STACK) --region $(REGION) --output-template-file template-export.yml
 
 # template-configuration.json, which the pipeline's deploy action reads: STAGE's
-# committed parameters and tags{% if cookiecutter.secrets == 'env' %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
+# committed parameters and tags{% if has('secrets_in_environment') %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
 stage-configuration: | $(VENV)/pyvenv.cfg  ## Write STAGE's template-configuration.json
 	$(RUN) python -m dev.template_configuration $(STAGE)
 
@@ -57,7 +57,7 @@ post-deploy:  ## After a deploy of STAGE: {% if has('sql_store') %}migrate its d
 	$(MAKE) --no-print-directory frontend-deploy STAGE=$(STAGE)
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 
 # Needs AWS credentials. The pipeline's build reads the stage's secrets from this
 # Secrets Manager secret; they never enter the repository. dev/stage_secrets.py sends
@@ -67,7 +67,7 @@ secrets: | $(VENV)/pyvenv.cfg  ## Store STAGE's secrets (.env or the environment
 	$(RUN) python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's application stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's application stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --stack-name $(STACK) --region $(REGION) --no-prompts
 
 pipeline-delete: | $(SAM)  ## Delete STAGE's pipeline stack (empty its artifact bucket first)

@@ -12,11 +12,11 @@ CFN_TEMPLATES := template.yaml
 include sam.mk
 
 .PHONY: stack deploy delete
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
 	$(SAM) deploy --config-env $(STAGE)
-{%- else %}
+{%- elif has('secrets_in_environment') %}
 
 # The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
 # parameters: dev/stage_secrets.py hands them to sam deploy in a file only you can read,
@@ -43,5 +43,5 @@ deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, t
 	$(MAKE) --no-print-directory frontend-deploy
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --config-env $(STAGE)

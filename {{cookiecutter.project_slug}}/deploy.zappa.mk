@@ -60,7 +60,7 @@ $(ZAPPA): | $(VENV)/pyvenv.cfg
 # dev/zappa_stage.py gives Zappa zappa_settings.json's stage plus what the
 # stack's outputs say, runs `zappa deploy` the first time and `zappa update`
 # after, and records the API's URL in the stack.
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 stack:  ## Create or update STAGE's stack alone (what Zappa does not create); run `make secrets` once per stage first
 	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
@@ -69,7 +69,7 @@ stack:  ## Create or update STAGE's stack alone (what Zappa does not create); ru
 deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
-{%- else %}
+{%- elif has('secrets_in_environment') %}
 # The secrets of .env.example come from ENV_FILE or the environment, and are checked before
 # anything is deployed. dev/stage_secrets.py hands the stack its parameters on the standard
 # input of `aws cloudformation deploy`{% if has('sql_store') %} (the database's password among them){% endif %}, never on its command line;
@@ -100,7 +100,7 @@ rollback: | $(ZAPPA)  ## Put STAGE's function back on its previous code (zappa r
 	$(ZAPPA) rollback $(STAGE) --num-rollback 1
 
 # The function and its API first (zappa undeploy), then the stack.
-delete: | $(ZAPPA)  ## Delete STAGE: the function, its API and its stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(ZAPPA)  ## Delete STAGE: the function, its API and its stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(ZAPPA) undeploy $(STAGE) --yes
 	aws cloudformation delete-stack --region $(REGION) --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --region $(REGION) --stack-name $(STACK)

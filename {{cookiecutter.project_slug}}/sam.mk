@@ -30,7 +30,7 @@ $(BUILD_DIR)/template.yaml: $(TEMPLATE) pyproject.toml uv.lock Makefile sam.mk d
 # The migration function and its hook before traffic have the same code and other
 # handlers; SAM builds each function of a Makefile on its own, so the recipe runs once for each.
 build-ApiFunction build-MigrateFunction build-MigrationHook:
-{%- else %}
+{%- elif has('key_value_store') %}
 build-ApiFunction:
 {%- endif %}
 	$(PACK) $(ARTIFACTS_DIR)

@@ -42,7 +42,7 @@ HANDLER = "handler.lambda_handler"
 FUNCTION_NAME = "{{ cookiecutter.project_slug }}-api-local"
 REGION = "{{ cookiecutter.aws_region }}"
 MEMORY_MB = 512
-TIMEOUT_SECONDS = {% if has('sql_store') %}900{% else %}10{% endif %}
+TIMEOUT_SECONDS = {% if has('sql_store') %}900{% elif has('key_value_store') %}10{% endif %}
 {%- elif has('sam_built') %}
 ARTIFACT = PROJECT / ".aws-sam" / "build" / "ApiFunction"
 RUNTIME_SDK = PROJECT / ".aws-sam" / "runtime-sdk"

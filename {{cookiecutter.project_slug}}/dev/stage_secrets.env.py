@@ -77,7 +77,7 @@ class Secret:
     variable: str  # in .env or the environment
 {%- if has('zappa_built') %}
     parameter: str | None  # the NoEcho stack parameter it is; None: Zappa gives it to the function only
-{%- else %}
+{%- elif has('sam_built') %}
     parameter: str  # the NoEcho stack parameter it is
 {%- endif %}
     optional: bool = False  # may be empty
@@ -87,7 +87,7 @@ SECRETS = (
 {%- if has('zappa_built') %}
     Secret("CURSOR_SIGNING_KEY", None),
     Secret("ADMIN_TOKEN", None, optional=True),
-{%- else %}
+{%- elif has('sam_built') %}
     Secret("CURSOR_SIGNING_KEY", "CursorSigningKey"),
     Secret("ADMIN_TOKEN", "AdminToken", optional=True),
 {%- endif %}
@@ -122,7 +122,7 @@ def stack_parameters(values: Mapping[str, str]) -> dict[str, str]:
     """The secrets that are stack parameters, by parameter."""
 {%- if has('zappa_built') %}
     return {secret.parameter: values[secret.variable] for secret in SECRETS if secret.parameter is not None}
-{%- else %}
+{%- elif has('sam_built') %}
     return {secret.parameter: values[secret.variable] for secret in SECRETS}
 {%- endif %}
 

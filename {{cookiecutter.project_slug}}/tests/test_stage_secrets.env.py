@@ -111,7 +111,7 @@ def test_each_stage_keeps_its_own_overrides() -> None:
     assert stage_secrets.stage_overrides("prod") == [
         "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
     ]
-{%- else %}
+{%- elif has('key_value_store') %}
     assert stage_secrets.stage_overrides("prod") == ["Stage=prod TrafficShifting=Canary10Percent10Minutes"]
 {%- endif %}
 

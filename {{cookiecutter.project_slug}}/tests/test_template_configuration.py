@@ -12,7 +12,7 @@ from dev import template_configuration
 from dev.template_configuration import ConfigurationError, configuration
 
 PROJECT = Path(__file__).resolve().parent.parent
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 SECRETS = {
     "CURSOR_SIGNING_KEY": "k" * 48,
     "ADMIN_TOKEN": "admin-token",
@@ -20,10 +20,10 @@ SECRETS = {
     "DATABASE_PASSWORD": "p" * 24,
 {%- endif %}
 }
-{%- else %}
+{%- elif has('secrets_service') %}
 SECRETS: dict[str, str] = {}
 {%- endif %}
-# What CodeBuild's environment holds: the pipeline's permissions boundary{% if cookiecutter.secrets == 'env' %} and the stage's secrets{% endif %}.
+# What CodeBuild's environment holds: the pipeline's permissions boundary{% if has('secrets_in_environment') %} and the stage's secrets{% endif %}.
 BOUNDARY = "arn:aws:iam::123456789012:policy/{{ cookiecutter.project_slug }}-dev-permissions-boundary"
 ENVIRON = {"PERMISSIONS_BOUNDARY_ARN": BOUNDARY, **SECRETS}
 
@@ -49,7 +49,7 @@ def test_each_stage_deploys_its_own_stack_parameters_and_tags(project: Path, sta
     assert document["Parameters"]["Stage"] == stage
     assert document["Parameters"]["PermissionsBoundaryArn"] == BOUNDARY
     assert document["Tags"] == {"project": "{{ cookiecutter.project_slug }}", "stage": stage}
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
     assert document["Parameters"]["CursorSigningKey"] == SECRETS["CURSOR_SIGNING_KEY"]
     assert document["Parameters"]["AdminToken"] == SECRETS["ADMIN_TOKEN"]
 {%- if has('sql_store') %}
@@ -73,7 +73,7 @@ def test_a_missing_secret_stops_the_build(project: Path) -> None:
 def test_moderation_may_stay_disabled(project: Path) -> None:
     secrets = {key: value for key, value in ENVIRON.items() if key != "ADMIN_TOKEN"}
     assert configuration("dev", secrets, project)["Parameters"]["AdminToken"] == ""
-{%- else %}
+{%- elif has('secrets_service') %}
 
 
 def test_secrets_stay_out_of_the_configuration(project: Path) -> None:

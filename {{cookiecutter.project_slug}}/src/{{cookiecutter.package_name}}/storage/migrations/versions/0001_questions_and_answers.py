@@ -16,7 +16,7 @@ from sqlalchemy.dialects import mysql
 
 # Microseconds kept (MySQL's DATETIME drops them by default); values are UTC.
 TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-{%- else %}
+{%- elif has('postgresql_database') %}
 
 TIMESTAMP = sa.DateTime(timezone=True)
 {%- endif %}

@@ -5,7 +5,7 @@
 MySQL's and MariaDB's text collations match ids case-insensitively and
 ignore trailing spaces: ``/questions/<ID upper-cased>`` found the question.
 Binary strings compare byte for byte on both.
-{%- else %}
+{%- elif has('postgresql_database') %}
 
 PostgreSQL compares text exactly, but sorts it by the server's locale: the
 "C" collation sorts ids byte by byte, as SQLite (``make dev``) does.
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import op
 {%- if has('mysql_database') %}
 from sqlalchemy.dialects import mysql
-{%- else %}
+{%- elif has('postgresql_database') %}
 from sqlalchemy.dialects import postgresql
 {%- endif %}
 
@@ -46,7 +46,7 @@ ID_COLUMNS = (("questions", "id"), ("answers", "id"), ("answers", "question_id")
 FOREIGN_KEY = "fk_answers_question_id_questions"
 {%- if has('mysql_database') %}
 EXACT = mysql.VARBINARY(36)
-{%- else %}
+{%- elif has('postgresql_database') %}
 EXACT = postgresql.VARCHAR(36, collation="C")
 {%- endif %}
 BEFORE = sa.String(36)
