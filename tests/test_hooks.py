@@ -21,7 +21,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import serverless_flask_jinja as extension
-from tests import locks, options
+from tests import locks, options, template_stats
 from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
 from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, jinja_literal, load_hook, render_project
 
@@ -1106,3 +1106,27 @@ def test_has_refuses_an_unknown_capability() -> None:
     template = environment.from_string("{{ has('sql_store') }} {{ has('sqlstore') }}")
     with pytest.raises(KeyError, match="no capability 'sqlstore'"):
         template.render(cookiecutter={"storage": "rds"})
+
+
+def test_no_file_tests_an_options_value() -> None:
+    """Conditions test capabilities (has("sql_store")): a new value silently takes a side of any other."""
+    found = template_stats.value_tests()
+    assert not found, "test a capability instead (serverless_flask_jinja.CAPABILITIES):\n" + "\n".join(
+        f"{test.path}:{test.line}: {test.text}" for test in found
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("{% if cookiecutter.storage == 'rds' %}", True),
+        ("{%- if cookiecutter.storage != 'rds' -%}", True),
+        ("{{ 'x' if cookiecutter.storage in ('rds', 'dynamodb') }}", True),
+        ("{% if cookiecutter.storage not in ['rds'] %}", True),
+        ("{% if has('sql_store') %}", False),
+        ('{% import "cfn/storage-" ~ cookiecutter.storage ~ ".yaml" as storage %}', False),
+        ("{{ cookiecutter.storage_class == 'x' }}", False),
+    ],
+)
+def test_a_condition_on_a_value_is_found(text: str, found: bool) -> None:
+    assert bool(template_stats.value_test("storage").search(text)) is found

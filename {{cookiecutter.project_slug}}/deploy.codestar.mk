@@ -49,11 +49,11 @@ deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
 # The pipeline's post-deploy action, once the stack is updated.{% if has('sql_store') %} A deploy's migrations
 # have run before its traffic moved (CodeDeploy's hook); this migrates a stack just
 # created, which no hook runs for, and finds nothing to do otherwise.{% endif %}
-post-deploy:  ## After a deploy of STAGE: {% if has('sql_store') %}migrate its database{% endif %}{% if has('sql_store') and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
+post-deploy:  ## After a deploy of STAGE: {% if has('sql_store') %}migrate its database{% endif %}{% if has('sql_store') and has('site') %}, {% endif %}{% if has('site') %}publish the app{% endif %}
 {%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy STAGE=$(STAGE)
 {%- endif %}
 {%- endif %}

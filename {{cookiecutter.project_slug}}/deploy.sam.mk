@@ -34,12 +34,12 @@ stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam 
 # DeploymentPreference); `make migrate-stage` after it migrates a stack just created, which
 # no hook runs for, and finds nothing to do otherwise.
 {%- endif %}
-deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
+deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, then its migrations{% endif %}{% if has('site') %}, then the app{% endif %}
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 {%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy
 {%- endif %}
 

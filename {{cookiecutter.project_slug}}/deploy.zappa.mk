@@ -89,7 +89,7 @@ deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the functi
 {%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy
 {%- endif %}
 

@@ -42,7 +42,7 @@ APP = PROJECT / "src" / "{{ cookiecutter.package_name }}"
 # runtimes), whose glibc 2.34 loads a wheel for any manylinux up to that (some
 # binary wheels need 2.28 or newer).
 PYTHON_VERSION = "{{ cookiecutter.python_version }}"
-PYTHON_PLATFORM = "{{ 'aarch64' if cookiecutter.architecture == 'arm64' else cookiecutter.architecture }}-manylinux_2_34"
+PYTHON_PLATFORM = "{{ 'aarch64' if has('arm_cpu') else cookiecutter.architecture }}-manylinux_2_34"
 # The dependency group of what the Lambda runtime provides (pyproject.toml).
 RUNTIME_GROUP = "lambda-runtime"
 {%- if has('secrets_service') %}

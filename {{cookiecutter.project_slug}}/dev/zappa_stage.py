@@ -77,7 +77,7 @@ def function_environment(outputs: Mapping[str, str], environ: Mapping[str, str])
         "CURSOR_SIGNING_KEY": environ["CURSOR_SIGNING_KEY"],
         "ADMIN_TOKEN": environ.get("ADMIN_TOKEN", ""),
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
         # The one origin whose pages may call the API (CORS): this stage's site.
         "SITE_ORIGINS": outputs["SiteUrl"],
 {%- endif %}

@@ -35,7 +35,7 @@ OUTPUTS = {
 {%- if has('secrets_service') %}
     "SecretsPath": "/{{ cookiecutter.project_slug }}/dev/",
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     "SiteUrl": "https://d111111abcdef8.cloudfront.net",
 {%- endif %}
 }
@@ -85,7 +85,7 @@ def test_stage_settings_come_from_the_stack() -> None:
     assert environment["CURSOR_SIGNING_KEY"] == SECRETS["CURSOR_SIGNING_KEY"]
     assert environment["ADMIN_TOKEN"] == "a-token"
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     assert environment["SITE_ORIGINS"] == OUTPUTS["SiteUrl"]
 {%- endif %}
     assert settings["prod"] == SETTINGS["prod"], "another stage's settings are left as they are"
