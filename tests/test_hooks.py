@@ -21,9 +21,16 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import serverless_flask_jinja as extension
-from tests import locks, options, template_stats
+from tests import backends, locks, options, template_stats
 from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
-from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, jinja_literal, load_hook, render_project
+from tests.support import (
+    PACKAGE_TEMPLATE,
+    PROJECT_TEMPLATE,
+    jinja_literal,
+    load_hook,
+    load_structured,
+    render_project,
+)
 
 pre_gen: Any = load_hook("pre_gen_project")
 post_gen: Any = options.post_gen
@@ -1130,3 +1137,95 @@ def test_no_file_tests_an_options_value() -> None:
 )
 def test_a_condition_on_a_value_is_found(text: str, found: bool) -> None:
     assert bool(template_stats.value_test("storage").search(text)) is found
+
+
+# --- a new deployment backend --------------------------------------------------------------------
+
+# One project per store, engine, secrets and frontend value, dynamodb with env too (where a
+# backend's condition meets the store's), and the other architecture and Python.
+BACKEND_ANSWERS: list[dict[str, str]] = [
+    {"storage": "dynamodb", "secrets": "ssm", "frontend": "none"},
+    {"storage": "dynamodb", "secrets": "env", "frontend": "spa", "architecture": "x86_64"},
+    {
+        "storage": "rds",
+        "rds_engine": "postgres",
+        "secrets": "env",
+        "frontend": "none",
+        "python_version": "3.12",
+    },
+    {"storage": "rds", "rds_engine": "mysql", "secrets": "ssm", "frontend": "spa"},
+]
+# Renders in a fresh interpreter, so that cookiecutter imports the copy's Jinja extension.
+RENDER_EACH = """
+import json, sys
+from pathlib import Path
+from tests.support import render_project
+for name, answers in json.loads(sys.argv[1]).items():
+    render_project(answers, Path(sys.argv[2]) / name, template=Path.cwd())
+"""
+MOST_PLACES = 8
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_a_new_backend_touches_a_few_places_and_no_shared_file(tmp_path: Path) -> None:
+    """A backend declaring an existing one's capabilities, with copies of its files, renders its
+    projects byte for byte: no shared file asks which backend was chosen."""
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE_DIR, template, ignore=shutil.ignore_patterns(".git", ".*cache", ".venv", "node_modules")
+    )
+    deployments = load_options()["deployment"]
+    places = {like: backends.add_backend(template, f"fake{like}", like) for like in deployments}
+    for like, touched in places.items():
+        assert len(touched) <= MOST_PLACES, f"a backend like {like} touches {len(touched)} places: {touched}"
+    before, after = tree(TEMPLATE_DIR / "templates"), tree(template / "templates")
+    assert {path for path in after if before.get(path) != after[path]} == {
+        f"readme/deployment-fake{like}.md" for like in deployments
+    }, "a new backend changed a shared fragment"
+    before, after = tree(PROJECT_TEMPLATE), tree(template / PROJECT_TEMPLATE.name)
+    assert {path for path in after if before.get(path) != after[path]} == {
+        *(f"deploy.fake{like}.mk" for like in deployments),
+        "locks/index.json",
+    }, "a new backend changed a shared file of the project"
+
+    jobs = {
+        f"{like}-{index}": {**answers, "deployment": f"fake{like}"}
+        for like in deployments
+        for index, answers in enumerate(BACKEND_ANSWERS)
+    }
+    rendered = subprocess.run(
+        [sys.executable, "-c", RENDER_EACH, json.dumps(jobs), str(tmp_path / "fake")],
+        cwd=template,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    for job, answers in jobs.items():
+        like = job.rsplit("-", 1)[0]
+        real = render_project({**answers, "deployment": like}, tmp_path / "real" / job)
+        fake = tmp_path / "fake" / job / real.name
+        real_files, fake_files = tree(real), tree(fake)
+        assert json.loads(fake_files.pop(".cookiecutter.json"))["deployment"] == f"fake{like}"
+        real_files.pop(".cookiecutter.json")
+        assert sorted(fake_files) == sorted(real_files), f"fake{like} ({answers}) has other files than {like}"
+        differing = [path for path in real_files if fake_files[path] != real_files[path]]
+        assert not differing, f"fake{like} ({answers}) renders these files unlike {like}: {differing}"
+        for path in fake.rglob("*"):
+            if path.suffix in {".yaml", ".yml", ".json", ".toml"} and "node_modules" not in path.parts:
+                load_structured(path)
+
+
+def test_the_readme_documents_every_capability() -> None:
+    """The template README's capability table is CAPABILITIES: each name with its meaning."""
+    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Capabilities", 1)[1].split("\n### ", 1)[0]
+    documented = dict(re.findall(r"^\| `(\w+)` \| (.+?) \| .+ \|$", section, re.MULTILINE))
+    assert documented == extension.CAPABILITIES
