@@ -146,20 +146,14 @@ DERIVED: dict[str, frozenset[str]] = {
 }
 
 
-def _chosen(option: str, answers: Mapping[str, object]) -> object:
-    """The answer to ``option``; None when it does not apply (rds_engine without storage=rds)."""
-    parent = post_gen.APPLIES_WHEN.get(option)
-    if parent is not None and answers.get(parent[0]) != parent[1]:
-        return None
-    return answers.get(option)
-
-
 def capabilities(answers: Mapping[str, object]) -> list[str]:
-    """The capabilities these answers give, sorted."""
+    """The capabilities these answers give, sorted. An option that does not apply gives none
+    (``post_gen_project.chosen``: rds_engine without storage=rds)."""
     held = {
         capability
         for option, values in PROVIDES.items()
-        for capability in values.get(str(_chosen(option, answers)), frozenset())
+        if option in answers
+        for capability in values.get(str(post_gen.chosen(option, answers)), frozenset())
     }
     for capability, sources in DERIVED.items():  # in order: a derived one may build on another
         if held & sources:

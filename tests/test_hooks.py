@@ -1091,8 +1091,12 @@ def test_every_option_value_declares_its_capabilities() -> None:
         assert list(values) == choices[option], f"PROVIDES[{option!r}] and cookiecutter.json disagree"
         for value, given in values.items():
             assert given <= set(extension.CAPABILITIES), f"{option}={value} gives unknown {given}"
+    derived = list(extension.DERIVED)
     for capability, sources in extension.DERIVED.items():
         assert {capability, *sources} <= set(extension.CAPABILITIES), capability
+        # capabilities() derives in DERIVED's order.
+        later = [source for source in sources if source in derived[derived.index(capability) :]]
+        assert not later, f"{capability} is derived from {later}, derived after it"
 
 
 def test_every_capability_is_held_by_some_combination_and_missed_by_another() -> None:
