@@ -3,7 +3,7 @@
     python -m dev.pack function DIRECTORY
     python -m dev.pack runtime-sdk DIRECTORY
 
-``make build`` runs the first ({% if cookiecutter.deployment == 'zappa' %}into the virtualenv ``zappa package`` packs{% else %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
+``make build`` runs the first ({% if has('zappa_built') %}into the virtualenv ``zappa package`` packs{% elif has('sam_built') %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
 ``make invoke`` the second, both through ``uv run`` in the project's
 environment. The function's code is:
 
@@ -11,9 +11,9 @@ environment. The function's code is:
   --no-dev``), from wheels built for Lambda whatever machine builds: its
   architecture, its CPython, and manylinux up to glibc 2.34 (Amazon Linux
   2023). boto3 is not among them: the runtime provides it;
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 * of Powertools, only the utilities the app imports (``POWERTOOLS_UTILITIES``);
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 * SQLAlchemy without its compiled extensions: the same modules run as Python
   instead (the wheel has both), as fast for this app's queries and cold start,
   and 2.6 MB less to zip, fetch and unpack at every cold start; and without
@@ -48,22 +48,22 @@ APP = PROJECT / "src" / "{{ cookiecutter.package_name }}"
 # runtimes), whose glibc 2.34 loads a wheel for any manylinux up to that (some
 # binary wheels need 2.28 or newer).
 PYTHON_VERSION = "{{ cookiecutter.python_version }}"
-PYTHON_PLATFORM = "{{ 'aarch64' if cookiecutter.architecture == 'arm64' else cookiecutter.architecture }}-manylinux_2_34"
+PYTHON_PLATFORM = "{{ 'aarch64' if has('arm_cpu') else cookiecutter.architecture }}-manylinux_2_34"
 # The dependency group of what the Lambda runtime provides (pyproject.toml).
 RUNTIME_GROUP = "lambda-runtime"
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 # SQLAlchemy, as the app and Alembic use it: Core (the store is written in it, not
-# the ORM), the database's dialect{% if cookiecutter.rds_engine == 'mysql' %} (and PostgreSQL's, which Alembic imports
+# the ORM), the database's dialect{% if has('mysql_database') %} (and PostgreSQL's, which Alembic imports
 # whatever the database){% endif %}, and of its extensions only the SQL compiler's hooks
 # (Alembic's); without its test suite. About 2 MB less in the zip. Keep a package
 # here when the app or a migration starts importing it.
 SQLALCHEMY_DROPPED = ("orm", "testing")
 SQLALCHEMY_KEPT = {
-    "dialects": {% if cookiecutter.rds_engine == 'mysql' %}("mysql", "postgresql"){% else %}("postgresql",){% endif %},
+    "dialects": {% if has('mysql_database') %}("mysql", "postgresql"){% elif has('postgresql_database') %}("postgresql",){% endif %},
     "ext": ("compiler",),
 }
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 # Powertools (for its Parameters utility) is a toolbox, mostly of parts a Flask
 # app never imports (its own event handler, parsers, idempotency...): the
 # artifact keeps only these of its utilities, which halves the zip. Add one
@@ -130,7 +130,7 @@ def copy_app(package: Path, directory: Path) -> None:
     )
     if not compiled:
         raise PackError(f"the app's modules under {package} do not compile (see above)")
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def prune_sqlalchemy(directory: Path) -> None:
@@ -156,7 +156,7 @@ def prune_sqlalchemy(directory: Path) -> None:
             else:
                 path.unlink()
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 
 def prune_powertools(directory: Path) -> None:
@@ -181,10 +181,10 @@ def pack_function(directory: Path) -> None:
     # in Lambda, and its lock on the directory.
     shutil.rmtree(directory / "bin", ignore_errors=True)
     (directory / ".lock").unlink(missing_ok=True)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     prune_sqlalchemy(directory)
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     prune_powertools(directory)
 {%- endif %}
     compile_dependencies(directory)
