@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -56,6 +57,7 @@ from tests.support import (
     SCANS,
     ProjectEnv,
     RenderedProject,
+    Result,
     SessionResult,
     check,
     clean_environ,
@@ -1680,6 +1682,86 @@ def test_make_dev_port_moves_the_api_and_the_apps_config(
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
         )
         assert preflight.headers.get("access-control-allow-origin") == origin, preflight
+
+
+# make dev keeps its data in one stand-in per store; dev/smoke.py is written with and without the site.
+SMOKE_COMBINATIONS = [
+    next(c for c in COMBINATIONS if c["storage"] == storage and c["frontend"] == frontend)
+    for storage, frontend in (("dynamodb", "none"), ("rds", "spa"))
+]
+# The stack outputs a deployed stage has, and what smoke.py reads: a stand-in resource beside them.
+SMOKE_STACK = """
+Resources:
+  Placeholder:
+    Type: AWS::SNS::Topic
+Outputs:
+"""
+
+
+@pytest.mark.parametrize("combination", SMOKE_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_smoke_passes_against_make_dev_and_fails_without_it(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make smoke` with BASE_URL (and SITE_URL) checks make dev's API (and app); with STAGE it finds the
+    same addresses in the stack's outputs (moto's CloudFormation); on an address nothing serves, it fails."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy, arguments = dev_copy(project, tmp_path / project.path.name)
+    api = free_port()
+    urls = {"ApiUrl": f"http://localhost:{api}/"}
+    smoke_arguments = [f"BASE_URL=http://localhost:{api}"]
+    site_ports = [
+        argument.removeprefix("SITE_PORT=") for argument in arguments if argument.startswith("SITE_PORT=")
+    ]
+    if site_ports:
+        urls["SiteUrl"] = f"http://localhost:{site_ports[0]}"
+        smoke_arguments.append(f"SITE_URL={urls['SiteUrl']}")
+    checks = len(urls) * 2 + 1
+
+    def smoke(*args: str, **environ: str) -> Result:
+        return run(
+            ["make", "smoke", *args], cwd=copy, env=env.environ(UV_OFFLINE="1", **environ), timeout=300
+        )
+
+    with make_dev(copy, dev_environ(env), *arguments, f"PORT={api}") as server:
+        assert server.wait_until_answered(DEV_HOST, api, "/health").status == 200
+        if site_ports:
+            assert server.wait_until_answered("localhost", int(site_ports[0]), "/config.json").status == 200
+        passed = check(smoke(*smoke_arguments), "make smoke against make dev")
+        assert f"{checks} of {checks} checks passed" in passed.output, passed.output
+
+        with aws_emulator() as client:
+            endpoint = client("cloudformation").meta.endpoint_url
+            # The emulator runs in this process, where an earlier test's stacks would still be.
+            emulator = urllib.parse.urlsplit(endpoint)
+            reset = call("POST", str(emulator.hostname), int(emulator.port or 80), "/moto-api/reset")
+            assert reset.status == 200, reset
+            outputs = "".join(f"  {key}:\n    Value: {url}\n" for key, url in urls.items())
+            client("cloudformation").create_stack(
+                StackName=f"{IDENTITY_SLUG}-local", TemplateBody=SMOKE_STACK + outputs
+            )
+            aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+            # make dev's stage is `local`: the stack of that stage, as a deploy names it.
+            from_stack = check(smoke("STAGE=local", **aws), "make smoke STAGE=local")
+            assert f"{checks} of {checks} checks passed" in from_stack.output, from_stack.output
+            for url in urls.values():
+                assert f"GET {url.rstrip('/')}/" in from_stack.output, from_stack.output
+            # The API says which stage it is: another stage's stack pointing at it fails.
+            client("cloudformation").create_stack(
+                StackName=f"{IDENTITY_SLUG}-dev", TemplateBody=SMOKE_STACK + outputs
+            )
+            wrong_stage = smoke("STAGE=dev", **aws)
+            assert wrong_stage.returncode != 0, wrong_stage.output
+            assert "FAIL  GET" in wrong_stage.output, wrong_stage.output
+            assert "not 'dev'" in wrong_stage.output, wrong_stage.output
+            missing = smoke("STAGE=prod", **aws)
+            assert missing.returncode != 0, missing.output
+            assert f"cannot read the stack {IDENTITY_SLUG}-prod" in missing.output, missing.output
+
+    stopped = smoke(*smoke_arguments)
+    assert stopped.returncode != 0, stopped.output
+    assert f"0 of {checks} checks passed" in stopped.output, stopped.output
+    assert "no answer" in stopped.output, stopped.output
 
 
 # --- the rendered files --------------------------------------------------------------------------
