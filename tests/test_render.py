@@ -33,7 +33,7 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
-from tests import iam, operations, options
+from tests import ci, iam, operations, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
 from tests.dev_server import HOST as DEV_HOST
@@ -1762,6 +1762,183 @@ def test_make_smoke_passes_against_make_dev_and_fails_without_it(
     assert stopped.returncode != 0, stopped.output
     assert f"0 of {checks} checks passed" in stopped.output, stopped.output
     assert "no answer" in stopped.output, stopped.output
+
+
+# --- Deploying from CI: the bootstrap stack's roles and the deploy workflows (tests/ci.py) ------
+
+CI_COMBINATIONS = [c for c in COMBINATIONS if c["deployment"] in ci.GITHUB_DEPLOY_ACTIONS]
+# An action pinned to a full commit, or a workflow of the repository itself.
+PINNED_ACTION = re.compile(r"^(?:[\w.-]+/[\w./-]+@[0-9a-f]{40}|\./\.github/workflows/[\w.-]+\.yml)$")
+
+
+def ci_bootstrap(project: RenderedProject) -> dict[str, Any]:
+    template: dict[str, Any] = load_structured(project.path / "ci" / "bootstrap.yaml")
+    return template
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_ci_role_trusts_one_repositorys_jobs_in_the_stages_environment(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The role GitHub Actions assumes requires STS as the token's audience and, as its subject, the
+    repository's jobs in the environment named after the stage; GitHub's provider is made or reused."""
+    template = ci_bootstrap(rendered(combination))
+    assert list(iam.github_roles(template)) == ["GitHubActionsRole"]
+    problems = iam.github_trust_problems(template)
+    assert not problems, "\n".join(problems)
+    assert template["Parameters"]["Stage"]["AllowedValues"] == list(ci.STAGES)
+    assert template["Conditions"]["CreateGitHubOidcProvider"] == {
+        "Equals": [{"Ref": "GitHubOidcProviderArn"}, ""]
+    }
+    provider = template["Resources"]["GitHubOidcProvider"]
+    assert provider["Condition"] == "CreateGitHubOidcProvider"
+    assert provider["Properties"]["Url"] == f"https://{iam.GITHUB_ISSUER}"
+    assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
+    principal = template["Resources"]["GitHubActionsRole"]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    assert principal[0]["Principal"]["Federated"] == {
+        "If": ["CreateGitHubOidcProvider", {"Ref": "GitHubOidcProvider"}, {"Ref": "GitHubOidcProviderArn"}]
+    }
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_ci_role_may_do_what_its_deploy_calls_and_nothing_wider(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """Its actions are the backend's deploy's and the options' (tests/ci.py), and its policy, evaluated
+    for each stage, allows the calls of that stage's deploy and refuses the others listed."""
+    template = ci_bootstrap(rendered(combination))
+    held = [s for s in iam.statements(template) if s.holder == "GitHubActionsRole"]
+    granted = {str(action) for s in held if s.allows for action in iam.as_list(s.body["Action"])}
+    expected = ci.GITHUB_DEPLOY_ACTIONS[combination["deployment"]] | ci.option_actions(combination.answers)
+    assert granted == expected, f"more: {sorted(granted - expected)}; less: {sorted(expected - granted)}"
+    for stage in ci.STAGES:
+        names = ci.names(IDENTITY_SLUG, IDENTITY["aws_region"], stage)
+        unbound = [s.describe() for s in held if "*" in iam.as_list(iam.resolve(s.body["Resource"], names))]
+        assert not unbound, f"statements on every resource: {unbound}"
+        wrong = [
+            f"{'refused' if request.allowed else 'allowed'}: {request.describe()}"
+            for request in ci.requests(combination.answers, IDENTITY_SLUG, IDENTITY["aws_region"], stage)
+            if iam.allowed(held, request.action, request.resource, names, dict(request.context or {}))
+            != request.allowed
+        ]
+        assert not wrong, f"the {stage} role's policy:\n" + "\n".join(wrong)
+
+
+def workflow(project: RenderedProject, name: str) -> dict[str, Any]:
+    loaded: dict[Any, Any] = load_structured(project.path / ".github" / "workflows" / name)
+    # YAML 1.1 reads the key `on` as true.
+    triggers = loaded.pop(True, loaded.get("on"))
+    return {**loaded, "on": triggers}
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_deploy_workflow_builds_once_and_gates_prod_on_its_environment(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """A push to main builds one artifact; dev, then prod, deploy it in the environment named after
+    them (prod's reviewers approve) one at a time, then smoke-test; only they may ask for a token."""
+    project = rendered(combination)
+    deploy, stage = workflow(project, "deploy.yml"), workflow(project, "deploy-stage.yml")
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["permissions"] == stage["permissions"] == {"contents": "read"}
+    jobs = deploy["jobs"]
+    assert list(jobs) == ["build", "dev", "prod"]
+    uploads = [step for step in jobs["build"]["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert [step["with"]["name"] for step in uploads] == ["build"]
+    assert "permissions" not in jobs["build"]
+    for name, needs in (("dev", "build"), ("prod", "dev")):
+        assert jobs[name]["needs"] == needs
+        assert jobs[name]["uses"] == "./.github/workflows/deploy-stage.yml"
+        assert jobs[name]["with"] == {"stage": name}
+        assert jobs[name]["permissions"] == {"contents": "read", "id-token": "write"}
+
+    assert stage["on"]["workflow_call"]["inputs"]["stage"]["required"] is True
+    job = stage["jobs"]["deploy"]
+    assert job["environment"] == "${{ inputs.stage }}"
+    assert job["concurrency"] == {"group": "deploy-${{ inputs.stage }}", "cancel-in-progress": False}
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = job["steps"]
+    downloads = [step for step in steps if "download-artifact" in step.get("uses", "")]
+    assert [step["with"]["name"] for step in downloads] == ["build"]
+    credentials = [step for step in steps if "configure-aws-credentials" in step.get("uses", "")]
+    assert [step["with"]["role-to-assume"] for step in credentials] == ["${{ vars.AWS_ROLE_ARN }}"]
+    assert not any("aws-access-key-id" in step.get("with", {}) for step in steps), "a stored key"
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["make ci-deploy STAGE=${{ inputs.stage }}", "make smoke STAGE=${{ inputs.stage }}"]
+    assert steps.index(downloads[0]) < steps.index(credentials[0])
+
+    every = {name: workflow(project, name) for name in ("ci.yml", "deploy.yml", "deploy-stage.yml")}
+    unpinned = [
+        f"{name}: {step['uses']}"
+        for name, found in every.items()
+        for job in found["jobs"].values()
+        for step in [*job.get("steps", []), job]
+        if "uses" in step and not PINNED_ACTION.match(step["uses"])
+    ]
+    assert not unpinned, f"actions not pinned to a commit: {unpinned}"
+    tokens = sorted(
+        f"{name}:{job_name}"
+        for name, found in every.items()
+        for job_name, job in found["jobs"].items()
+        if job.get("permissions", {}).get("id-token") == "write"
+    )
+    assert tokens == ["deploy-stage.yml:deploy", "deploy.yml:dev", "deploy.yml:prod"]
+
+
+# Stands in for the AWS CLI asked for an output of a stack: prints `<key> of <stack>`.
+_STACK_OUTPUT = """
+import re, sys
+arguments = sys.argv[1:]
+key = re.search(r"OutputKey=='(\\w+)'", " ".join(arguments)).group(1)
+print(f"{key}-of-{arguments[arguments.index('--stack-name') + 1]}")
+"""
+CI_DEPLOY_RUNS = [
+    next(
+        c
+        for c in CI_COMBINATIONS
+        if c["storage"] == "dynamodb" and c["frontend"] == "none" and c["secrets"] == s
+    )
+    for s in ("ssm", "env")
+]
+
+
+@pytest.mark.parametrize("combination", CI_DEPLOY_RUNS, ids=lambda combination: combination.name)
+def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_roles(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make ci-deploy STAGE=dev`, run for real with fake `sam` and `aws`: sam deploy gets the stage's
+    bootstrap stack's bucket and CloudFormation role, samconfig.toml's parameters and the boundary."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    env = project_env(copy, combination["python_version"])
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for tool, script in (("sam", _RECORDER), ("aws", _STACK_OUTPUT)):
+        (fakes / tool).write_text(f"#!{sys.executable}\n{script}")
+        (fakes / tool).chmod(0o755)
+    record = tmp_path / "record.json"
+    environ = clean_environ([fakes], SECRETS_RECORD=str(record), UV_OFFLINE="1")
+    command = ["make", "-o", ".venv/pyvenv.cfg", "ci-deploy", "STAGE=dev", f"SAM={fakes / 'sam'}"]
+    made = check(run(command, cwd=copy, env=environ, timeout=120), "make ci-deploy")
+    assert "sam build" not in made.output, f"the artifact was built again:\n{made.output}"
+    called = json.loads(record.read_text(encoding="utf-8"))["argv"]
+    bootstrap = f"{IDENTITY_SLUG}-ci-dev"
+    assert called[:8] == [
+        "deploy",
+        "--config-env",
+        "dev",
+        "--no-resolve-s3",
+        "--s3-bucket",
+        f"ArtifactBucketName-of-{bootstrap}",
+        "--role-arn",
+        f"DeployRoleArn-of-{bootstrap}",
+    ], called
+    overrides = called[called.index("--parameter-overrides") + 1 :]
+    assert overrides[:2] == ["Stage=dev", f"PermissionsBoundaryArn=PermissionsBoundaryArn-of-{bootstrap}"]
+    assert len(overrides) == (3 if combination["secrets"] == "env" else 2), overrides
 
 
 # --- the rendered files --------------------------------------------------------------------------
