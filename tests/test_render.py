@@ -1685,9 +1685,12 @@ def test_make_dev_port_moves_the_api_and_the_apps_config(
 
 
 # make dev keeps its data in one stand-in per store; dev/smoke.py is written with and without the site.
+SMOKE_FRONTEND = {"dynamodb": "none", "rds": "spa"}
+# Per store, the first combination with its frontend here, else its first.
 SMOKE_COMBINATIONS = [
-    next(c for c in COMBINATIONS if c["storage"] == storage and c["frontend"] == frontend)
-    for storage, frontend in (("dynamodb", "none"), ("rds", "spa"))
+    min((c for c in COMBINATIONS if c["storage"] == storage), key=lambda c: c["frontend"] != frontend)
+    for storage, frontend in SMOKE_FRONTEND.items()
+    if any(c["storage"] == storage for c in COMBINATIONS)
 ]
 # The stack outputs a deployed stage has, and what smoke.py reads: a stand-in resource beside them.
 SMOKE_STACK = """
@@ -1894,14 +1897,13 @@ arguments = sys.argv[1:]
 key = re.search(r"OutputKey=='(\\w+)'", " ".join(arguments)).group(1)
 print(f"{key}-of-{arguments[arguments.index('--stack-name') + 1]}")
 """
-CI_DEPLOY_RUNS = [
-    next(
-        c
-        for c in CI_COMBINATIONS
-        if c["storage"] == "dynamodb" and c["frontend"] == "none" and c["secrets"] == s
-    )
-    for s in ("ssm", "env")
-]
+CI_DEPLOY_RUNS = list(
+    {
+        c["secrets"]: c
+        for c in reversed(CI_COMBINATIONS)
+        if c["storage"] == "dynamodb" and c["frontend"] == "none"
+    }.values()
+)
 
 
 @pytest.mark.parametrize("combination", CI_DEPLOY_RUNS, ids=lambda combination: combination.name)
