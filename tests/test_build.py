@@ -11,7 +11,7 @@ v1 and HTTP API v2: health, create, list, read) against the project's local
 stand-ins (its AWS emulator; for storage=rds a fresh database on the local
 server, migrated down and up by the artifact's migration function first),
 without writing a byte into its code directory. ``make invoke``'s script is
-run once too.
+run once too, and ``make smoke`` once per backend, through the artifact's handler.
 """
 
 from __future__ import annotations
