@@ -39,7 +39,7 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
             "tests/test_handler.py",
             "dev/samconfig.py",
             "tests/test_samconfig.py",
-            "ci/bootstrap.sam.yaml",
+            "ci",
             ".github/workflows/deploy.yml",
             ".github/workflows/deploy-stage.yml",
         ],

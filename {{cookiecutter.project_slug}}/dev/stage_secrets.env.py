@@ -154,14 +154,15 @@ def deploy(
     parameters: Sequence[str] = (),
     options: Sequence[str] = (),
 ) -> int:
-    """``sam deploy`` of ``stage`` with its secrets, more ``parameters`` and ``options``; sam's exit status."""
+    """``sam deploy`` of ``stage`` with its secrets, plus ``parameters`` and ``options``; its exit status."""
     values = read(environ, env_file_source(env_file))
     overrides = [*stage_overrides(stage), *parameters]
     without_secrets = {key: value for key, value in environ.items() if key not in values}
     # sam reads a file of overrides as YAML (JSON is YAML): a mapping of parameter to value.
     with private_file("secrets.yaml", json.dumps(stack_parameters(values))) as secrets_file:
         overrides_file = f"file://{secrets_file}"
-        command = [sam, "deploy", "--config-env", stage, *options, "--parameter-overrides", *overrides, overrides_file]
+        deploy = [sam, "deploy", "--config-env", stage, *options]
+        command = [*deploy, "--parameter-overrides", *overrides, overrides_file]
         print(shlex.join(command))
         completed = subprocess.run(command, cwd=PROJECT, env=without_secrets, check=False)  # noqa: S603
     return completed.returncode
