@@ -68,7 +68,9 @@ GENERIC_VALUES = frozenset({"none", "env"})
 # (option, chosen value) -> words.
 SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {
     # codestar builds and packages with the SAM CLI, whose build writes .aws-sam/build/template.yaml.
-    ("deployment", "codestar"): frozenset({"sam", "template.yaml"}),
+    # sam's ci/ (its CI deploy roles) is named with the word every project's CI uses.
+    ("deployment", "codestar"): frozenset({"sam", "template.yaml", "ci"}),
+    ("deployment", "zappa"): frozenset({"ci"}),
 }
 
 # Files that record every choice by design (the recorded answers for cruft).
