@@ -1890,12 +1890,16 @@ def test_the_deploy_workflow_builds_once_and_gates_prod_on_its_environment(
     assert tokens == ["deploy-stage.yml:deploy", "deploy.yml:dev", "deploy.yml:prod"]
 
 
-# Stands in for the AWS CLI asked for an output of a stack: prints `<key> of <stack>`.
+# Stands in for the AWS CLI: appends its arguments to AWS_CALLS (a JSON line each) and, asked
+# for an output of a stack, prints `<key>-of-<stack>`.
 _STACK_OUTPUT = """
-import re, sys
+import json, os, re, sys
 arguments = sys.argv[1:]
-key = re.search(r"OutputKey=='(\\w+)'", " ".join(arguments)).group(1)
-print(f"{key}-of-{arguments[arguments.index('--stack-name') + 1]}")
+with open(os.environ["AWS_CALLS"], "a") as calls:
+    calls.write(json.dumps(arguments) + "\\n")
+asked = re.search(r"OutputKey=='(\\w+)'", " ".join(arguments))
+if asked:
+    print(f"{asked.group(1)}-of-{arguments[arguments.index('--stack-name') + 1]}")
 """
 CI_DEPLOY_RUNS = list(
     {
@@ -1922,7 +1926,9 @@ def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_rol
         (fakes / tool).write_text(f"#!{sys.executable}\n{script}")
         (fakes / tool).chmod(0o755)
     record = tmp_path / "record.json"
-    environ = clean_environ([fakes], SECRETS_RECORD=str(record), UV_OFFLINE="1")
+    environ = clean_environ(
+        [fakes], SECRETS_RECORD=str(record), AWS_CALLS=str(tmp_path / "aws.jsonl"), UV_OFFLINE="1"
+    )
     command = ["make", "-o", ".venv/pyvenv.cfg", "ci-deploy", "STAGE=dev", f"SAM={fakes / 'sam'}"]
     made = check(run(command, cwd=copy, env=environ, timeout=120), "make ci-deploy")
     assert "sam build" not in made.output, f"the artifact was built again:\n{made.output}"
@@ -1941,6 +1947,48 @@ def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_rol
     overrides = called[called.index("--parameter-overrides") + 1 :]
     assert overrides[:2] == ["Stage=dev", f"PermissionsBoundaryArn=PermissionsBoundaryArn-of-{bootstrap}"]
     assert len(overrides) == (3 if combination["secrets"] == "env" else 2), overrides
+
+
+@pytest.mark.parametrize("combination", CI_DEPLOY_RUNS[:1], ids=lambda combination: combination.name)
+def test_make_bootstrap_makes_each_stages_stack_and_one_provider(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make bootstrap GITHUB_REPOSITORY=...` with a fake `aws`: dev's stack, with OIDC_PROVIDER_ARN or none
+    (it makes one), then prod's with the provider dev's stack names; each for the repository. Without it,
+    one line."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    (fakes / "aws").write_text(f"#!{sys.executable}\n{_STACK_OUTPUT}")
+    (fakes / "aws").chmod(0o755)
+    calls = tmp_path / "aws.jsonl"
+    environ = clean_environ([fakes], AWS_CALLS=str(calls))
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    from_dev = f"GitHubOidcProviderArn-of-{IDENTITY_SLUG}-ci-dev"
+    for given in ("", provider):
+        calls.unlink(missing_ok=True)
+        command = ["make", "bootstrap", f"GITHUB_REPOSITORY={ci.REPOSITORY}", f"OIDC_PROVIDER_ARN={given}"]
+        made = check(run(command, cwd=copy, env=environ, timeout=120), "make bootstrap")
+        deploys = [
+            call
+            for call in map(json.loads, calls.read_text(encoding="utf-8").splitlines())
+            if "deploy" in call
+        ]
+        assert [deploy[deploy.index("--stack-name") + 1] for deploy in deploys] == [
+            f"{IDENTITY_SLUG}-ci-{stage}" for stage in ci.STAGES
+        ]
+        for stage, deploy in zip(ci.STAGES, deploys, strict=True):
+            parameters = deploy[deploy.index("--parameter-overrides") + 1 : deploy.index("--tags")]
+            assert parameters == [
+                f"Stage={stage}",
+                f"GitHubRepository={ci.REPOSITORY}",
+                f"GitHubOidcProviderArn={given if stage == 'dev' else from_dev}",
+            ]
+            assert deploy[deploy.index("--template-file") + 1] == "ci/bootstrap.yaml"
+            assert f"AWS_ROLE_ARN=GitHubActionsRoleArn-of-{IDENTITY_SLUG}-ci-{stage}" in made.output
+    refused = run(["make", "bootstrap"], cwd=copy, env=environ, timeout=60)
+    assert refused.returncode != 0
+    assert "GITHUB_REPOSITORY is not set: make bootstrap GITHUB_REPOSITORY=owner/name" in refused.output
 
 
 # --- the rendered files --------------------------------------------------------------------------
