@@ -1785,7 +1785,10 @@ def test_the_ci_role_trusts_one_repositorys_jobs_in_the_stages_environment(
 ) -> None:
     """The role GitHub Actions assumes requires STS as the token's audience and, as its subject, the
     repository's jobs in the environment named after the stage; GitHub's provider is made or reused."""
-    template = ci_bootstrap(rendered(combination))
+    project = rendered(combination)
+    # So cfn-lint, checkov and the IAM checks above read it too.
+    assert "ci/bootstrap.yaml" in cloudformation_templates(project)
+    template = ci_bootstrap(project)
     assert list(iam.github_roles(template)) == ["GitHubActionsRole"]
     problems = iam.github_trust_problems(template)
     assert not problems, "\n".join(problems)
