@@ -1020,10 +1020,18 @@ def test_domain_resources_exist_only_with_their_domain(project: RenderedProject)
                 assert function["Environment"]["Variables"]["SITE_ORIGINS"] == origin
 
 
+# Per backend that deploys the SAM application through a CloudFormation role of its own: the
+# application template, and the stack that holds that role (DeployRole).
+DEPLOY_ROLE_STACKS = {
+    "codestar": ("template.yml", "pipeline/pipeline.yml"),
+    "sam": ("template.yaml", "ci/bootstrap.yaml"),
+}
+
+
 @pytest.mark.xdist_group(SCANS)
 @pytest.mark.parametrize(
     "combination",
-    [combination for combination in SAM_COMBINATIONS if combination["deployment"] == "codestar"],
+    [combination for combination in SAM_COMBINATIONS if combination["deployment"] in DEPLOY_ROLE_STACKS],
     ids=lambda combination: combination.name,
 )
 def test_the_deploy_role_may_make_what_the_features_add(
@@ -1036,9 +1044,13 @@ def test_the_deploy_role_may_make_what_the_features_add(
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
     project = rendered(combination)
-    template = translated(sam_translation, combination, "template.yml")
-    pipeline = load_structured(project.path / "pipeline/pipeline.yml")
-    allowed = [s for s in iam.statements(pipeline) if s.holder == "DeployRole" and s.allows]
+    application, toolchain = DEPLOY_ROLE_STACKS[combination["deployment"]]
+    template = translated(sam_translation, combination, application)
+    allowed = [
+        s
+        for s in iam.statements(load_structured(project.path / toolchain))
+        if s.holder == "DeployRole" and s.allows
+    ]
     every_type = {r["Type"] for r in template["Resources"].values()}
     types = every_type & operations.FEATURE_TYPES
     assert {"AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup", "AWS::KMS::Key"} <= types
