@@ -1,5 +1,5 @@
 """A deploy from CI, as the render tier checks it: the role GitHub Actions assumes for a stage
-(the generated ``ci/bootstrap.yaml``) and the workflows that assume it (``.github/workflows``).
+(the generated ``cicd/bootstrap.yaml``) and the workflows that assume it (``.github/workflows``).
 
 ``GITHUB_DEPLOY_ACTIONS`` lists, per backend, every action its deploy calls with that role, and
 ``option_actions`` what the answers add (what follows a deploy, and the smoke test); the role

@@ -1024,7 +1024,7 @@ def test_domain_resources_exist_only_with_their_domain(project: RenderedProject)
 # application template, and the stack that holds that role (DeployRole).
 DEPLOY_ROLE_STACKS = {
     "codestar": ("template.yml", "pipeline/pipeline.yml"),
-    "sam": ("template.yaml", "ci/bootstrap.yaml"),
+    "sam": ("template.yaml", "cicd/bootstrap.yaml"),
 }
 
 
@@ -1787,7 +1787,7 @@ PINNED_ACTION = re.compile(r"^(?:[\w.-]+/[\w./-]+@[0-9a-f]{40}|\./\.github/workf
 
 
 def ci_bootstrap(project: RenderedProject) -> dict[str, Any]:
-    template: dict[str, Any] = load_structured(project.path / "ci" / "bootstrap.yaml")
+    template: dict[str, Any] = load_structured(project.path / "cicd" / "bootstrap.yaml")
     return template
 
 
@@ -1799,7 +1799,7 @@ def test_the_ci_role_trusts_one_repositorys_jobs_in_the_stages_environment(
     repository's jobs in the environment named after the stage; GitHub's provider is made or reused."""
     project = rendered(combination)
     # So cfn-lint, checkov and the IAM checks above read it too.
-    assert "ci/bootstrap.yaml" in cloudformation_templates(project)
+    assert "cicd/bootstrap.yaml" in cloudformation_templates(project)
     template = ci_bootstrap(project)
     assert list(iam.github_roles(template)) == ["GitHubActionsRole"]
     problems = iam.github_trust_problems(template)
@@ -1999,7 +1999,7 @@ def test_make_bootstrap_makes_each_stages_stack_and_one_provider(
                 f"GitHubRepository={ci.REPOSITORY}",
                 f"GitHubOidcProviderArn={given if stage == 'dev' else from_dev}",
             ]
-            assert deploy[deploy.index("--template-file") + 1] == "ci/bootstrap.yaml"
+            assert deploy[deploy.index("--template-file") + 1] == "cicd/bootstrap.yaml"
             assert f"AWS_ROLE_ARN=GitHubActionsRoleArn-of-{IDENTITY_SLUG}-ci-{stage}" in made.output
     refused = run(["make", "bootstrap"], cwd=copy, env=environ, timeout=60)
     assert refused.returncode != 0

@@ -1,29 +1,29 @@
 # Built and deployed with the SAM CLI: template.yaml, settings per stage in samconfig.toml.
 #
 # What the Makefile expects of deploy.mk, and this file provides:
-#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if has('sql_store') %},
 #              migrate-stage{% endif %}
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean (sam.mk does).
 
 TEMPLATE := template.yaml
-CFN_TEMPLATES := template.yaml ci/bootstrap.yaml
+CFN_TEMPLATES := template.yaml cicd/bootstrap.yaml
 # A deploy from CI adds options of sam deploy (DEPLOY_OPTIONS) and stack parameters
 # (DEPLOY_PARAMETERS, Name=value) to samconfig.toml's: `make ci-deploy` sets both.
 DEPLOY_OPTIONS ?=
 DEPLOY_PARAMETERS ?=
 KEEP_BUILT ?=
-CI_KEEP_BUILT = -o $(BUILD_DIR)/template.yaml{% if cookiecutter.frontend == 'spa' %} -o $(FRONTEND)/dist/index.html{% endif %}
+CI_KEEP_BUILT = -o $(BUILD_DIR)/template.yaml{% if has('site') %} -o $(FRONTEND)/dist/index.html{% endif %}
 
 include sam.mk
 
 .PHONY: stack deploy delete bootstrap ci-deploy
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
 	$(SAM) deploy --config-env $(STAGE) $(DEPLOY_OPTIONS)$(if $(DEPLOY_PARAMETERS), \
 		--parameter-overrides "$$($(RUN) python -m dev.samconfig $(STAGE))" $(DEPLOY_PARAMETERS))
-{%- else %}
+{%- elif has('secrets_in_environment') %}
 
 # The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
 # parameters: dev/stage_secrets.py hands them to sam deploy in a file only you can read,
@@ -37,26 +37,26 @@ stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam 
 # The stack changes only once everything is built. CodeDeploy then moves the API's
 # traffic to the new version as the stage's TrafficShifting says, and back if an
 # alarm goes off (README.md, "Watching and rolling back").
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 # A deploy's migrations run before any traffic moves (the hook of the API function's
 # DeploymentPreference); `make migrate-stage` after it migrates a stack just created, which
 # no hook runs for, and finds nothing to do otherwise.
 {%- endif %}
-deploy: build  ## Deploy STAGE (dev|prod): its stack{% if cookiecutter.storage == 'rds' %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
+deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, then its migrations{% endif %}{% if has('site') %}, then the app{% endif %}
 	$(MAKE) --no-print-directory $(KEEP_BUILT) stack STAGE=$(STAGE)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory $(KEEP_BUILT) frontend-deploy
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --config-env $(STAGE)
 
-# The CI bootstrap stack of each stage (ci/bootstrap.yaml): GitHub's identity provider, the role
+# The CI bootstrap stack of each stage (cicd/bootstrap.yaml): GitHub's identity provider, the role
 # GitHub Actions assumes, CloudFormation's role and the artifact bucket. Needs AWS credentials
-# that may create IAM roles; once, and again after editing ci/bootstrap.yaml. The dev stack
+# that may create IAM roles; once, and again after editing cicd/bootstrap.yaml. The dev stack
 # creates the provider unless OIDC_PROVIDER_ARN names the account's; the prod stack reuses it.
 GITHUB_REPOSITORY ?=
 OIDC_PROVIDER_ARN ?=
@@ -66,7 +66,7 @@ ci_output = $$(aws cloudformation describe-stacks --region $(REGION) --stack-nam
 	--query "Stacks[0].Outputs[?OutputKey=='$(2)'].OutputValue" --output text)
 # $(call ci_stack,stage,provider ARN): create or update the stage's bootstrap stack.
 ci_stack = aws cloudformation deploy --region $(REGION) --stack-name $(CI_STACK_PREFIX)-$(1) \
-	--template-file ci/bootstrap.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+	--template-file cicd/bootstrap.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
 	--parameter-overrides Stage=$(1) GitHubRepository=$(GITHUB_REPOSITORY) GitHubOidcProviderArn=$(2) \
 	--tags project={{ cookiecutter.project_slug }} stage=$(1)
 
@@ -78,7 +78,7 @@ bootstrap:  ## Create or update the CI deploy roles of dev and prod: GITHUB_REPO
 
 # What the deploy workflow runs, with the role of STAGE's bootstrap stack: `make deploy` of the
 # artifact already built, through that stack's bucket, CloudFormation role and permissions
-# boundary. KEEP_BUILT (make's -o: never remake the artifact{% if cookiecutter.frontend == 'spa' %} or the app{% endif %}) goes to each make that
+# boundary. KEEP_BUILT (make's -o: never remake the artifact{% if has('site') %} or the app{% endif %}) goes to each make that
 # deploy runs, as make does not hand -o on by itself.
 ci-deploy: | $(SAM) $(VENV)/pyvenv.cfg  ## Deploy STAGE's built artifact as CI does, with its bootstrap stack's roles
 	$(MAKE) --no-print-directory $(CI_KEEP_BUILT) deploy STAGE=$(STAGE) KEEP_BUILT="$(CI_KEEP_BUILT)" \

@@ -4,7 +4,7 @@
 
 ``sam deploy --parameter-overrides`` replaces samconfig.toml's ``parameter_overrides``
 rather than adding to them, so a deploy that adds parameters (the secrets of
-``.env``{% if cookiecutter.secrets == 'ssm' %} in a project that keeps them there{% endif %}, the permissions boundary of a deploy from
+``.env``{% if has('secrets_service') %} in a project that keeps them there{% endif %}, the permissions boundary of a deploy from
 CI) gives these first.
 """
 

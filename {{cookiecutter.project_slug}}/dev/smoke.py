@@ -1,12 +1,12 @@
 """``make smoke``: does a deployed stage answer? Read-only, so it is safe against prod.
 
     python -m dev.smoke dev                                 # where: the stage's stack says
-    python -m dev.smoke --base-url http://localhost:PORT    # any running API: make dev's{% if cookiecutter.frontend == 'spa' %}
+    python -m dev.smoke --base-url http://localhost:PORT    # any running API: make dev's{% if has('site') %}
         [--site-url http://localhost:SITE_PORT]            # and its site{% endif %}
 
 With a stage it reads the outputs of its stack, {{ cookiecutter.project_slug }}-<stage>
-(``ApiUrl``{% if cookiecutter.frontend == 'spa' %}, ``SiteUrl``{% endif %}). The API must answer ``/health`` as that stage,
-``/openapi.json`` with its paths, and a list request{% if cookiecutter.frontend == 'spa' %}; the site must serve its
+(``ApiUrl``{% if has('site') %}, ``SiteUrl``{% endif %}). The API must answer ``/health`` as that stage,
+``/openapi.json`` with its paths, and a list request{% if has('site') %}; the site must serve its
 ``index.html`` and a ``config.json`` that names that API{% endif %}. Nothing is written. One
 line per check; the exit status is 1 when any failed.
 """
@@ -26,7 +26,7 @@ from typing import Any
 STACK_PREFIX = "{{ cookiecutter.project_slug }}"
 REGION = "{{ cookiecutter.aws_region }}"
 API_OUTPUT = "ApiUrl"
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 SITE_OUTPUT = "SiteUrl"
 {%- endif %}
 TIMEOUT_SECONDS = 15
@@ -103,7 +103,7 @@ def check_list(api: str) -> str:
     if not isinstance(page, dict) or not isinstance(page.get("items"), list):
         raise SmokeError(f"no list of items: {page!r}")
     return f"{len(page['items'])} item(s) on a page of 1"
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 
 
 def check_index(site: str) -> str:
@@ -153,14 +153,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("stage", nargs="?", help="the deployed stage whose stack outputs say where it is")
     parser.add_argument("--base-url", help="the API's base URL instead of the stack's (make dev's, for one)")
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     parser.add_argument("--site-url", help="the site's URL instead of the stack's")
 {%- endif %}
     args = parser.parse_args(argv)
     if (args.stage is None) == (args.base_url is None):
         parser.error("give either a stage or --base-url")
     outputs = stack_outputs(args.stage) if args.stage else {}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     wanted = [] if args.base_url else [API_OUTPUT, SITE_OUTPUT]
 {%- else %}
     wanted = [] if args.base_url else [API_OUTPUT]
@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (f"GET {api}/openapi.json", lambda: check_openapi(api)),
         (f"GET {api}/questions", lambda: check_list(api)),
     ]
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     site = (args.site_url or outputs.get(SITE_OUTPUT) or "").rstrip("/")
     if site:
         checks += [

@@ -9,11 +9,11 @@ from dev.samconfig import SamconfigError, main, stage_overrides
 
 def test_each_stage_keeps_its_own_overrides() -> None:
     assert stage_overrides("dev") == ["Stage=dev"]
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert stage_overrides("prod") == [
         "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
     ]
-{%- else %}
+{%- elif has('key_value_store') %}
     assert stage_overrides("prod") == ["Stage=prod TrafficShifting=Canary10Percent10Minutes"]
 {%- endif %}
 
