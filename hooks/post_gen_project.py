@@ -39,6 +39,11 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
             "src/{pkg}/snapshot.py",
             "tests/test_handler.py",
             "tests/test_snapshot.py",
+            "dev/samconfig.py",
+            "tests/test_samconfig.py",
+            "cicd",
+            ".github/workflows/deploy.yml",
+            ".github/workflows/deploy-stage.yml",
         ],
         "zappa": [
             "deploy.zappa.mk",
