@@ -25,6 +25,11 @@ boto3 is precompiled on both sides: compiled from source on every run it would
 add the same few hundred milliseconds to both and hide the difference. Usage::
 
     uv run python -m bench.lambda_perf [--runs 15] [--python-version 3.13]
+        [--storage dynamodb|rds] [--rds-engine postgres|mysql]
+
+With ``--storage rds`` (and ``secrets=env``) the floor is "Flask + apig-wsgi +
+the project's driver, with .pyc" reading the same first page without
+SQLAlchemy (goal <= 1.15x), and the artifact's goal 5 MB.
 """
 
 from __future__ import annotations
