@@ -1,0 +1,223 @@
+"""Deploy tier: each stack the AWS emulator can create, from the built artifact; its function run as deployed.
+
+For every ``storage=dynamodb`` combination of the SAM-built backends (``sam``,
+``codestar``): the build tier's artifact (built once per session), its built
+template transformed to CloudFormation and created in moto with the stage's
+parameters (samconfig.toml's, or the pipeline's template-configuration.json),
+as ``CreateStack`` (``tests/deploy_support.py`` says why not a change set).
+Then:
+
+* the stack is CREATE_COMPLETE; every resource of a type moto implements,
+  whose condition holds, exists in its service; the resources left out are
+  exactly those of the types moto does not implement (printed, and listed
+  with what stands in for them in ``deploy_support.UNSUPPORTED``); every
+  output has a value;
+* the code Lambda stored is the uploaded zip, and its handler, run in a clean
+  interpreter with exactly the handler, runtime and environment ``GetFunction``
+  reports, against the stack's own table and the secrets the README has the
+  user create (``make secrets`` for ssm, the NoEcho parameters for env),
+  answers REST v1 and HTTP API v2 events: health, create, list, read, answer
+  and delete.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import secrets
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.build_support import Artifact, LambdaContainer, project_environment
+from tests.combinations import COMBINATIONS, Combination
+from tests.deploy_support import (
+    UNSUPPORTED,
+    Emulator,
+    Plan,
+    Stack,
+    create_stack,
+    missing_resources,
+    plan,
+    sam_template,
+    stored_code,
+    zipped,
+)
+from tests.support import IDENTITY_SLUG, check, run
+from tests.test_build import body, load, with_path
+
+pytestmark = pytest.mark.deploy
+
+STAGE = "dev"
+DEPLOYABLE = [
+    combination
+    for combination in COMBINATIONS
+    if combination["storage"] == "dynamodb" and combination["deployment"] in {"sam", "codestar"}
+]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    artifact: Artifact
+    emulator: Emulator
+    plan: Plan
+    stack: Stack
+    parameters: dict[str, str]
+
+
+def stage_parameters(artifact: Artifact) -> dict[str, str]:
+    """The parameters a deploy of the stage gives the stack, secrets included."""
+    project = artifact.project
+    if artifact.combination["deployment"] == "codestar":
+        # What the pipeline's build wrote for its CloudFormation action (make stage-configuration).
+        configuration = json.loads((project / "template-configuration.json").read_text(encoding="utf-8"))
+        return dict(configuration["Parameters"])
+    samconfig = tomllib.loads((project / "samconfig.toml").read_text(encoding="utf-8"))
+    overrides = samconfig[STAGE]["deploy"]["parameters"]["parameter_overrides"]
+    parameters = dict(pair.split("=", 1) for pair in overrides.split())
+    if artifact.combination["secrets"] == "env":
+        # The NoEcho parameters `make deploy` passes from .env (README: "Secrets").
+        parameters |= {"CursorSigningKey": secrets.token_urlsafe(48), "AdminToken": secrets.token_urlsafe(24)}
+    return parameters
+
+
+@pytest.fixture(scope="module", params=DEPLOYABLE, ids=lambda combination: combination.name)
+def deployment(
+    request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]
+) -> Iterator[Deployment]:
+    artifact = built(request.param)
+    parameters = stage_parameters(artifact)
+    with Emulator() as emulator:
+        built_template = artifact.code.parent / "template.yaml"
+        functions = {
+            "ApiFunction": artifact.code,
+            **{name: code for name, (code, _) in artifact.others.items()},
+        }
+        code = {name: emulator.upload(f"{name}.zip", zipped(path)) for name, path in functions.items()}
+        stack_plan = plan(sam_template(built_template, code, parameters), parameters)
+        stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
+        yield Deployment(artifact, emulator, stack_plan, stack, parameters)
+
+
+def test_unsupported_types_are_those_moto_lacks() -> None:
+    from moto.cloudformation.parsing import resource_class_from_type
+
+    implemented = sorted(kind for kind in UNSUPPORTED if resource_class_from_type(kind) is not None)
+    assert not implemented, f"moto implements these now: take them out of UNSUPPORTED: {implemented}"
+
+
+def test_stack_holds_every_resource_and_output(deployment: Deployment, record_property: Any) -> None:
+    stack, stack_plan = deployment.stack, deployment.plan
+    assert stack.status == "CREATE_COMPLETE", stack.reason
+    left_out = sorted(f"{name} ({kind})" for name, kind in stack_plan.left_out.items())
+    print(f"left out (moto lacks the type): {', '.join(left_out)}")
+    record_property("deploy_resources_created", len(stack_plan.created))
+    record_property("deploy_resources_left_out", len(left_out))
+    problems = missing_resources(deployment.emulator, stack, stack_plan.created)
+    assert not problems, "\n".join(problems)
+    unexpected = sorted(set(stack.resources) - set(stack_plan.created))
+    assert not unexpected, f"the stack holds resources the template does not: {unexpected}"
+    missing = sorted(set(stack_plan.outputs) - set(stack.outputs))
+    assert not missing, f"outputs without a value: {missing}"
+    unresolved = {key: value for key, value in stack.outputs.items() if not value or "${" in value}
+    assert not unresolved, f"outputs not resolved: {unresolved}"
+
+
+def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, tmp_path: Path) -> None:
+    artifact, emulator, stack = deployment.artifact, deployment.emulator, deployment.stack
+    function = stack.outputs["FunctionName"]
+    configuration = stored_code(emulator, stack, function, tmp_path / "task")
+    assert configuration["Runtime"] == f"python{artifact.python_version}"
+    admin_token = seed_secrets(deployment)
+    environment = {
+        **configuration["Environment"]["Variables"],
+        **emulator.environment(),
+        "AWS_REGION": emulator.environment()["AWS_DEFAULT_REGION"],
+    }
+    deployed = dataclasses.replace(artifact, code=tmp_path / "task", handler=configuration["Handler"])
+    with LambdaContainer(deployed, environment, tmp_path / "function.log") as container:
+        for kind in ("http-api-v2", "rest-v1"):
+            try:
+                drive(container, artifact.project / "events", kind, admin_token)
+            except AssertionError as exc:
+                raise AssertionError(f"{kind}: {exc}\nfunction output:\n{container.output()}") from exc
+        container.finish()
+
+
+def seed_secrets(deployment: Deployment) -> str:
+    """What the README has the user create before deploying; the admin token the function will find."""
+    artifact, emulator = deployment.artifact, deployment.emulator
+    if artifact.combination["secrets"] == "env":
+        return deployment.parameters.get("AdminToken", "")
+    env = project_environment(artifact)
+    created = run(
+        [env.python, "-m", "dev.stage_secrets", STAGE, "--admin-token"],
+        cwd=artifact.project,
+        env=env.environ(**emulator.environment()),
+    )
+    check(created, "make secrets MODERATION=1")
+    name = f"/{IDENTITY_SLUG}/{STAGE}/admin-token"
+    parameter = emulator.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    return str(parameter["Parameter"]["Value"])
+
+
+def request(
+    event: dict[str, Any], method: str, path: str, payload: Any = None, token: str = ""
+) -> dict[str, Any]:
+    """A sample event for another method, path, JSON body and bearer token."""
+    event = with_path(event, path)
+    v2 = event.get("version") == "2.0"
+    if v2:
+        event["requestContext"]["http"]["method"] = method
+    else:
+        event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+    event["body"] = None if payload is None else json.dumps(payload)
+    headers = {name: value for name, value in event["headers"].items() if name.lower() != "content-length"}
+    if event["body"] is None:
+        headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    else:
+        headers["content-length"] = str(len(event["body"].encode()))
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    event["headers"] = headers
+    if not v2:
+        event["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
+    return event
+
+
+def drive(container: LambdaContainer, events: Path, kind: str, admin_token: str) -> None:
+    base = load(events / f"{kind}-create-question.json")
+    health = container.invoke(load(events / f"{kind}-health.json"))
+    assert health["statusCode"] == 200, health
+    assert body(health) == {"status": "ok", "service": IDENTITY_SLUG, "stage": STAGE}
+
+    text = f"Which table does the {kind} stack give the function?"
+    created = container.invoke(request(copy.deepcopy(base), "POST", "/questions", {"text": text}))
+    assert created["statusCode"] == 201, created
+    question = body(created)
+    assert question["text"] == text
+
+    listed = container.invoke(request(copy.deepcopy(base), "GET", "/questions"))
+    assert listed["statusCode"] == 200, listed
+    assert body(listed)["items"][0]["id"] == question["id"]
+
+    path = f"/questions/{question['id']}"
+    answered = container.invoke(request(copy.deepcopy(base), "POST", f"{path}/answers", {"text": "Its own."}))
+    assert answered["statusCode"] == 201, answered
+
+    read = container.invoke(request(copy.deepcopy(base), "GET", path))
+    assert read["statusCode"] == 200, read
+    assert [answer["text"] for answer in body(read)["answers"]] == ["Its own."]
+
+    deleted = container.invoke(request(copy.deepcopy(base), "DELETE", path, token=admin_token))
+    if not admin_token:  # the stage's configuration leaves moderation off
+        assert deleted["statusCode"] == 403, deleted
+        return
+    assert deleted["statusCode"] == 204, deleted
+    gone = container.invoke(request(copy.deepcopy(base), "GET", path))
+    assert gone["statusCode"] == 404, gone
