@@ -169,11 +169,12 @@ def zipped(directory: Path) -> bytes:
 
 # --- SAM -----------------------------------------------------------------------------------------
 
-# Runs in the pinned SAM CLI's interpreter, which has samtranslator: the built
-# template (short-form YAML) with the given CodeUris, transformed to
-# CloudFormation. The managed-policy loader is a stub: the stacks attach no AWS
-# managed policy by name, and asking IAM for the list needs an account.
-_TRANSFORM = """
+# Runs in the pinned SAM CLI's interpreter, which has samtranslator: a template
+# (short-form YAML) read as CloudFormation's long form and, for a SAM template,
+# given the CodeUris and transformed. The managed-policy loader is a stub: the
+# stacks attach no AWS managed policy by name, and asking IAM for the list
+# needs an account.
+_READ_TEMPLATE = """
 import json, sys
 from samcli.yamlhelper import yaml_parse
 from samtranslator.translator.transform import transform
@@ -181,26 +182,37 @@ from samtranslator.translator.transform import transform
 request = json.load(sys.stdin)
 with open(request["template"], encoding="utf-8") as stream:
     template = yaml_parse(stream.read())
-for name, uri in request["code"].items():
-    template["Resources"][name]["Properties"]["CodeUri"] = uri
+if "code" in request:
+    for name, uri in request["code"].items():
+        template["Resources"][name]["Properties"]["CodeUri"] = uri
 
-class NoManagedPolicies:
-    def load(self):
-        return {}
+    class NoManagedPolicies:
+        def load(self):
+            return {}
 
-json.dump(transform(template, request["parameters"], NoManagedPolicies()), sys.stdout)
+    template = transform(template, request["parameters"], NoManagedPolicies())
+json.dump(template, sys.stdout)
 """
+
+
+def read_template(path: Path) -> dict[str, Any]:
+    """A CloudFormation template, short-form intrinsics in their long form."""
+    return _run_read_template({"template": str(path)})
 
 
 def sam_template(
     built_template: Path, code: Mapping[str, str], parameters: Mapping[str, str]
 ) -> dict[str, Any]:
     """The built SAM template as plain CloudFormation, each function's CodeUri set from ``code``."""
-    sam = require_tool("sam")
-    python = sam.resolve().parent / "python"
-    request = {"template": str(built_template), "code": dict(code), "parameters": dict(parameters)}
+    return _run_read_template(
+        {"template": str(built_template), "code": dict(code), "parameters": dict(parameters)}
+    )
+
+
+def _run_read_template(request: dict[str, Any]) -> dict[str, Any]:
+    python = require_tool("sam").resolve().parent / "python"
     completed = subprocess.run(
-        [str(python), "-c", _TRANSFORM],
+        [str(python), "-c", _READ_TEMPLATE],
         input=json.dumps(request),
         capture_output=True,
         text=True,
@@ -209,7 +221,7 @@ def sam_template(
         check=False,
     )
     if completed.returncode != 0:
-        raise DeployError(f"the serverless transform failed:\n{completed.stderr[-5000:]}")
+        raise DeployError(f"reading {request['template']} failed:\n{completed.stderr[-5000:]}")
     template: dict[str, Any] = json.loads(completed.stdout)
     return template
 

@@ -1,23 +1,29 @@
 """Deploy tier: each stack the AWS emulator can create, from the built artifact; its function run as deployed.
 
-For every ``storage=dynamodb`` combination of the SAM-built backends (``sam``,
-``codestar``): the build tier's artifact (built once per session), its built
-template transformed to CloudFormation and created in moto with the stage's
-parameters (samconfig.toml's, or the pipeline's template-configuration.json),
-as ``CreateStack`` (``tests/deploy_support.py`` says why not a change set).
-Then:
+For every ``storage=dynamodb`` combination (moto crashes on a SQL store's
+database; ``test_wiring.py`` checks those stacks statically): the stage's
+stack created in moto with the stage's parameters, as ``CreateStack``
+(``tests/deploy_support.py`` says why not a change set). For ``sam`` and
+``codestar`` that is the build tier's artifact (built once per session): its
+built template transformed to CloudFormation, the code uploaded, with
+samconfig.toml's parameters or the pipeline's template-configuration.json.
+For ``zappa`` it is ``infra/stack.yaml``, which holds all but the function
+and its API. Then:
 
 * the stack is CREATE_COMPLETE; every resource of a type moto implements,
   whose condition holds, exists in its service; the resources left out are
   exactly those of the types moto does not implement (printed, and listed
   with what stands in for them in ``deploy_support.UNSUPPORTED``); every
   output has a value;
-* the code Lambda stored is the uploaded zip, and its handler, run in a clean
-  interpreter with exactly the handler, runtime and environment ``GetFunction``
-  reports, against the stack's own table and the secrets the README has the
-  user create (``make secrets`` for ssm, the NoEcho parameters for env),
-  answers REST v1 and HTTP API v2 events: health, create, list, read, answer
-  and delete.
+* SAM-built: the code Lambda stored is the uploaded zip, and its handler, run
+  in a clean interpreter with exactly the handler, runtime and environment
+  ``GetFunction`` reports, against the stack's own table and the secrets the
+  README has the user create (``make secrets`` for ssm, the NoEcho parameters
+  for env), answers REST v1 and HTTP API v2 events: health, create, list,
+  read, answer and delete;
+* zappa: the settings ``make deploy`` hands Zappa, read from the stack by the
+  project's own ``dev.zappa_stage``, name the role, bucket, table and log
+  group the stack created.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import Any
 
 import pytest
 
-from tests.build_support import Artifact, LambdaContainer, project_environment
+from tests.build_support import Artifact, LambdaContainer
 from tests.combinations import COMBINATIONS, Combination
 from tests.deploy_support import (
     UNSUPPORTED,
@@ -44,30 +50,32 @@ from tests.deploy_support import (
     create_stack,
     missing_resources,
     plan,
+    read_template,
     sam_template,
     stored_code,
     zipped,
 )
-from tests.support import IDENTITY_SLUG, check, run
+from tests.support import IDENTITY_SLUG, RenderedProject, Result, check, project_env, run
 from tests.test_build import body, load, with_path
 
 pytestmark = pytest.mark.deploy
 
 STAGE = "dev"
-DEPLOYABLE = [
-    combination
-    for combination in COMBINATIONS
-    if combination["storage"] == "dynamodb" and combination["deployment"] in {"sam", "codestar"}
-]
+# The stacks moto can create: a SQL store's database crashes it.
+DEPLOYABLE = [combination for combination in COMBINATIONS if combination["storage"] == "dynamodb"]
+SAM_BUILT = [combination for combination in DEPLOYABLE if combination["deployment"] in {"sam", "codestar"}]
+ZAPPA = [combination for combination in DEPLOYABLE if combination["deployment"] == "zappa"]
 
 
 @dataclass(frozen=True)
 class Deployment:
-    artifact: Artifact
+    combination: Combination
+    project: Path
     emulator: Emulator
     plan: Plan
     stack: Stack
     parameters: dict[str, str]
+    artifact: Artifact | None  # what the stack's function runs (SAM-built: its code is in the stack)
 
 
 def stage_parameters(artifact: Artifact) -> dict[str, str]:
@@ -88,9 +96,26 @@ def stage_parameters(artifact: Artifact) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=DEPLOYABLE, ids=lambda combination: combination.name)
 def deployment(
-    request: pytest.FixtureRequest, built: Callable[[Combination], Artifact]
+    request: pytest.FixtureRequest,
+    built: Callable[[Combination], Artifact],
+    rendered: Callable[[Combination], RenderedProject],
 ) -> Iterator[Deployment]:
-    artifact = built(request.param)
+    """The stage's stack: the SAM application with the built code, or Zappa's infra/stack.yaml."""
+    combination: Combination = request.param
+    if combination["deployment"] == "zappa":
+        # Zappa deploys the function itself, with the settings dev/zappa_stage.py reads from this stack.
+        project = rendered(combination).path
+        # As after `make deploy`, which records the URL of the API Zappa made in the stack.
+        parameters = {
+            "Stage": STAGE,
+            "ApiUrl": f"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/{STAGE}/",
+        }
+        with Emulator() as emulator:
+            stack_plan = plan(read_template(project / "infra" / "stack.yaml"), parameters)
+            stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
+            yield Deployment(combination, project, emulator, stack_plan, stack, parameters, None)
+        return
+    artifact = built(combination)
     parameters = stage_parameters(artifact)
     with Emulator() as emulator:
         built_template = artifact.code.parent / "template.yaml"
@@ -101,7 +126,7 @@ def deployment(
         code = {name: emulator.upload(f"{name}.zip", zipped(path)) for name, path in functions.items()}
         stack_plan = plan(sam_template(built_template, code, parameters), parameters)
         stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
-        yield Deployment(artifact, emulator, stack_plan, stack, parameters)
+        yield Deployment(combination, artifact.project, emulator, stack_plan, stack, parameters, artifact)
 
 
 def test_unsupported_types_are_those_moto_lacks() -> None:
@@ -128,8 +153,10 @@ def test_stack_holds_every_resource_and_output(deployment: Deployment, record_pr
     assert not unresolved, f"outputs not resolved: {unresolved}"
 
 
+@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
 def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, tmp_path: Path) -> None:
     artifact, emulator, stack = deployment.artifact, deployment.emulator, deployment.stack
+    assert artifact is not None
     function = stack.outputs["FunctionName"]
     configuration = stored_code(emulator, stack, function, tmp_path / "task")
     assert configuration["Runtime"] == f"python{artifact.python_version}"
@@ -149,20 +176,45 @@ def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, t
         container.finish()
 
 
+@pytest.mark.parametrize("deployment", ZAPPA, ids=lambda combination: combination.name, indirect=True)
+def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(deployment: Deployment) -> None:
+    """What `make deploy` hands Zappa (``dev.zappa_stage settings``) names what the stack created."""
+    stack, aws = deployment.stack, deployment.emulator
+    settings = json.loads(in_project(deployment, "dev.zappa_stage", "settings", STAGE).output)
+    (role,) = stack.of_type("AWS::IAM::Role").values()
+    assert settings["role_arn"] == aws.client("iam").get_role(RoleName=role)["Role"]["Arn"]
+    assert settings["s3_bucket"] == stack.resources["DeploymentBucket"][1]
+    environment = settings["aws_environment_variables"]
+    assert environment["TABLE_NAME"] == stack.resources["Table"][1]
+    assert environment["SECRETS_PATH"] == f"/{IDENTITY_SLUG}/{STAGE}/"
+    assert environment["STAGE"] == STAGE
+    # Lambda writes to /aws/lambda/<function>: the group the stack made, with its retention, and
+    # the one the role may write to.
+    function = f"{settings['project_name']}-{STAGE}"
+    assert stack.resources["FunctionLogGroup"][1] == f"/aws/lambda/{function}"
+    assert stack.outputs["FunctionName"] == function
+
+
+def in_project(deployment: Deployment, module: str, *args: str) -> Result:
+    """``python -m module args`` in the project's environment, against the emulator."""
+    env = project_env(deployment.project, deployment.combination["python_version"])
+    return check(
+        run(
+            [env.python, "-m", module, *args],
+            cwd=deployment.project,
+            env=env.environ(**deployment.emulator.environment()),
+        ),
+        f"python -m {module} {' '.join(args)}",
+    )
+
+
 def seed_secrets(deployment: Deployment) -> str:
     """What the README has the user create before deploying; the admin token the function will find."""
-    artifact, emulator = deployment.artifact, deployment.emulator
-    if artifact.combination["secrets"] == "env":
+    if deployment.combination["secrets"] == "env":
         return deployment.parameters.get("AdminToken", "")
-    env = project_environment(artifact)
-    created = run(
-        [env.python, "-m", "dev.stage_secrets", STAGE, "--admin-token"],
-        cwd=artifact.project,
-        env=env.environ(**emulator.environment()),
-    )
-    check(created, "make secrets MODERATION=1")
+    in_project(deployment, "dev.stage_secrets", STAGE, "--admin-token")
     name = f"/{IDENTITY_SLUG}/{STAGE}/admin-token"
-    parameter = emulator.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    parameter = deployment.emulator.client("ssm").get_parameter(Name=name, WithDecryption=True)
     return str(parameter["Parameter"]["Value"])
 
 
