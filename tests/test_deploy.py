@@ -1,7 +1,7 @@
 """Deploy tier: each stack the AWS emulator can create, from the built artifact; its function run as deployed.
 
 For every ``storage=dynamodb`` combination (moto crashes on a SQL store's
-database; ``test_wiring.py`` checks those stacks statically): the stage's
+database; the last test checks every combination's stack statically): the stage's
 stack created in moto with the stage's parameters, as ``CreateStack``
 (``tests/deploy_support.py`` says why not a change set). For ``sam`` and
 ``codestar`` that is the build tier's artifact (built once per session): its
@@ -24,6 +24,11 @@ and its API. Then:
 * zappa: the settings ``make deploy`` hands Zappa, read from the stack by the
   project's own ``dev.zappa_stage``, name the role, bucket, table and log
   group the stack created.
+
+And for every combination, statically (``tests/env_wiring.py``): each
+function's environment variables are read by the app's code and refer to
+parameters and resources that exist, and the API's function sets every
+variable the code reads.
 """
 
 from __future__ import annotations
@@ -55,7 +60,17 @@ from tests.deploy_support import (
     stored_code,
     zipped,
 )
-from tests.support import IDENTITY_SLUG, RenderedProject, Result, check, project_env, run
+from tests.env_wiring import Read, reads, sam_wiring, wiring_problems, zappa_wiring
+from tests.support import (
+    IDENTITY_PACKAGE,
+    IDENTITY_SLUG,
+    RenderedProject,
+    Result,
+    check,
+    load_structured,
+    project_env,
+    run,
+)
 from tests.test_build import body, load, with_path
 
 pytestmark = pytest.mark.deploy
@@ -273,3 +288,83 @@ def drive(container: LambdaContainer, events: Path, kind: str, admin_token: str)
     assert deleted["statusCode"] == 204, deleted
     gone = container.invoke(request(copy.deepcopy(base), "GET", path))
     assert gone["statusCode"] == 404, gone
+
+
+# --- every stack, statically ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=lambda combination: combination.name)
+def test_stack_sets_what_the_app_reads(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """Each function gets, from a parameter or resource that exists, what the code it runs reads; no more."""
+    project = rendered(combination).path
+    read = reads(project / "src" / IDENTITY_PACKAGE)
+    assert {"STAGE", "SERVICE_NAME"} <= {item.name for item in read}, "the code's reads went unseen"
+    if combination["deployment"] == "zappa":
+        wiring = zappa_wiring(project, STAGE)
+    else:
+        name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
+        wiring = sam_wiring(load_structured(project / name))
+    problems = wiring_problems(wiring, read)
+    assert not problems, "\n".join(problems)
+
+
+_TEMPLATE = {
+    "Parameters": {"Stage": {"Type": "String"}},
+    "Resources": {
+        "Table": {"Type": "AWS::DynamoDB::Table"},
+        "ApiFunction": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Handler": "app.handler.handler",
+                "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}, "TABLE_NAME": {"Ref": "Table"}}},
+            },
+        },
+        "MigrateFunction": {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "Handler": "app.migrate.handler",
+                "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}}},
+            },
+        },
+    },
+}
+_READ = [
+    Read("STAGE", "app/settings.py:1"),
+    Read("TABLE_NAME", "app/factory.py:1"),
+    Read("HOOK", "app/migrate.py:9"),
+]
+
+
+def _changed(change: Callable[[dict[str, Any]], None]) -> list[str]:
+    template = copy.deepcopy(_TEMPLATE)
+    change(template)
+    return wiring_problems(sam_wiring(template), _READ)
+
+
+def test_wiring_problems_name_each_gap() -> None:
+    """The static check finds a renamed variable, a reference to nothing, and a variable nothing reads."""
+    assert _changed(lambda template: None) == []
+    api = ["Resources", "ApiFunction", "Properties", "Environment", "Variables"]
+
+    def variables(template: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = template
+        for key in api:
+            found = found[key]
+        return found
+
+    def rename(template: dict[str, Any]) -> None:
+        variables(template)["TABLE"] = variables(template).pop("TABLE_NAME")
+
+    assert _changed(rename) == [
+        "ApiFunction sets TABLE, which nothing in the package reads",
+        "ApiFunction does not set TABLE_NAME, read at app/factory.py:1",
+    ]
+    assert _changed(lambda template: variables(template).update(TABLE_NAME={"GetAtt": "Tabel.Arn"})) == [
+        "ApiFunction: TABLE_NAME refers to Tabel, which the template does not define"
+    ]
+    assert _changed(lambda template: variables(template).update(SUB={"Sub": "/${Stage}/${Missing}"})) == [
+        "ApiFunction sets SUB, which nothing in the package reads",
+        "ApiFunction: SUB refers to Missing, which the template does not define",
+    ]
