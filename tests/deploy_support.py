@@ -24,6 +24,7 @@ What moto's CloudFormation does not do as AWS does, and how this copes
 
 from __future__ import annotations
 
+import ast
 import base64
 import functools
 import hashlib
@@ -503,6 +504,35 @@ def missing_resources(emulator: Emulator, stack: Stack, created: Mapping[str, st
         if not found:
             problems.append(f"{name} ({kind}) {physical}: not found")
     return problems
+
+
+def role_policies(emulator: Emulator, role: str) -> dict[str, dict[str, Any]]:
+    """The role's inline policies as the stack created them, by name; it must have no managed ones.
+
+    moto keeps a policy the stack wrote as the text of a Python dict, and gives
+    a log group's ``Arn`` without the ``:*`` AWS ends it with: both are read as AWS gives them.
+    """
+    iam = emulator.client("iam")
+    if iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        raise DeployError(f"{role} has managed policies: the deploy tier reads only inline ones")
+    policies = {}
+    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = ast.literal_eval(document)
+        policies[name] = _log_group_arns(document)
+    return policies
+
+
+_LOG_GROUP_ARN = re.compile(r"^(arn:aws:logs:[^:]+:[0-9]+:log-group:[^:*]+)$")
+
+
+def _log_group_arns(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _log_group_arns(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_log_group_arns(value) for value in node]
+    return _LOG_GROUP_ARN.sub(r"\1:*", node) if isinstance(node, str) else node
 
 
 def stored_code(emulator: Emulator, stack: Stack, function: str, into: Path) -> dict[str, Any]:

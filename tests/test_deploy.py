@@ -45,9 +45,11 @@ from typing import Any
 
 import pytest
 
-from tests.build_support import Artifact, LambdaContainer
+from tests.build_support import API_FUNCTION, Artifact, BuildError, LambdaContainer
 from tests.combinations import COMBINATIONS, Combination
 from tests.deploy_support import (
+    ACCOUNT,
+    REGION,
     UNSUPPORTED,
     Emulator,
     Plan,
@@ -56,11 +58,13 @@ from tests.deploy_support import (
     missing_resources,
     plan,
     read_template,
+    role_policies,
     sam_template,
     stored_code,
     zipped,
 )
 from tests.env_wiring import Read, reads, sam_wiring, wiring_problems, zappa_wiring
+from tests.iam_use import Request, evaluate, read_calls, requests, runtime_requests
 from tests.support import (
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
@@ -72,8 +76,6 @@ from tests.support import (
     run,
 )
 from tests.test_build import body, load, with_path
-
-pytestmark = pytest.mark.deploy
 
 STAGE = "dev"
 # The stacks moto can create: a SQL store's database crashes it.
@@ -151,6 +153,7 @@ def test_unsupported_types_are_those_moto_lacks() -> None:
     assert not implemented, f"moto implements these now: take them out of UNSUPPORTED: {implemented}"
 
 
+@pytest.mark.deploy
 def test_stack_holds_every_resource_and_output(deployment: Deployment, record_property: Any) -> None:
     stack, stack_plan = deployment.stack, deployment.plan
     assert stack.status == "CREATE_COMPLETE", stack.reason
@@ -168,29 +171,87 @@ def test_stack_holds_every_resource_and_output(deployment: Deployment, record_pr
     assert not unresolved, f"outputs not resolved: {unresolved}"
 
 
-@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
-def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Served:
+    """The stack's function, having answered the events: how, and the AWS calls it made."""
+
+    configuration: dict[str, Any]  # as GetFunction reports it
+    failure: str | None
+    calls: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def served(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Served:
+    """The code Lambda stored, run with exactly GetFunction's handler and environment, driven by events."""
     artifact, emulator, stack = deployment.artifact, deployment.emulator, deployment.stack
     assert artifact is not None
+    workdir = tmp_path_factory.mktemp("served")
     function = stack.outputs["FunctionName"]
-    configuration = stored_code(emulator, stack, function, tmp_path / "task")
-    assert configuration["Runtime"] == f"python{artifact.python_version}"
+    configuration = stored_code(emulator, stack, function, workdir / "task")
     admin_token = seed_secrets(deployment)
     environment = {
         **configuration["Environment"]["Variables"],
         **emulator.environment(),
         "AWS_REGION": emulator.environment()["AWS_DEFAULT_REGION"],
     }
-    deployed = dataclasses.replace(artifact, code=tmp_path / "task", handler=configuration["Handler"])
-    with LambdaContainer(deployed, environment, tmp_path / "function.log") as container:
+    deployed = dataclasses.replace(artifact, code=workdir / "task", handler=configuration["Handler"])
+    calls = workdir / "calls.jsonl"
+    failure = None
+    with LambdaContainer(deployed, environment, workdir / "function.log", calls=calls) as container:
         for kind in ("http-api-v2", "rest-v1"):
             try:
                 drive(container, artifact.project / "events", kind, admin_token)
-            except AssertionError as exc:
-                raise AssertionError(f"{kind}: {exc}\nfunction output:\n{container.output()}") from exc
-        container.finish()
+            except (AssertionError, BuildError) as exc:
+                failure = f"{kind}: {exc}\nfunction output:\n{container.output()}"
+                break
+        else:
+            container.finish()
+    return Served(configuration, failure, read_calls(calls))
 
 
+@pytest.mark.deploy
+@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
+def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, served: Served) -> None:
+    assert deployment.artifact is not None
+    assert served.configuration["Runtime"] == f"python{deployment.artifact.python_version}"
+    assert served.failure is None, served.failure
+
+
+@pytest.mark.deploy
+@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
+def test_function_role_allows_what_it_uses_and_nothing_else(
+    deployment: Deployment, served: Served, record_property: Callable[[str, Any], None]
+) -> None:
+    """Every call the function made, and what Lambda does with its role, allowed; every statement used."""
+    assert served.failure is None, served.failure
+    configuration = served.configuration
+    policies = role_policies(deployment.emulator, configuration["Role"].rpartition("/")[2])
+    function = deployment.stack.template["Resources"][API_FUNCTION]["Properties"]
+    log_group = function.get("LoggingConfig", {}).get(
+        "LogGroup", f"/aws/lambda/{configuration['FunctionName']}"
+    )
+    tracing = function.get("TracingConfig", {}).get("Mode") == "Active"
+    wanted = [request for call in served.calls for request in requests(call, REGION, ACCOUNT)]
+    wanted += runtime_requests(resolve(deployment, log_group), tracing, REGION, ACCOUNT)
+    evaluation = evaluate(policies, wanted)
+    print(
+        f"{len(served.calls)} calls recorded, {len(wanted)} requests, {len(evaluation.statements)} statements"
+    )
+    record_property("iam_calls_recorded", len(served.calls))
+    record_property("iam_statements_used", len(evaluation.used))
+    record_property("iam_statements_unused", len(evaluation.unused))
+    assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
+    assert not evaluation.unused, "no call used:\n" + "\n".join(s.describe() for s in evaluation.unused)
+
+
+def resolve(deployment: Deployment, value: Any) -> str:
+    """A template value as the stack resolved it: a Ref to a created resource is its physical ID."""
+    if isinstance(value, dict) and value.keys() == {"Ref"}:
+        return deployment.stack.resources[value["Ref"]][1]
+    return str(value)
+
+
+@pytest.mark.deploy
 @pytest.mark.parametrize("deployment", ZAPPA, ids=lambda combination: combination.name, indirect=True)
 def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(deployment: Deployment) -> None:
     """What `make deploy` hands Zappa (``dev.zappa_stage settings``) names what the stack created."""
@@ -367,4 +428,93 @@ def test_wiring_problems_name_each_gap() -> None:
     assert _changed(lambda template: variables(template).update(SUB={"Sub": "/${Stage}/${Missing}"})) == [
         "ApiFunction sets SUB, which nothing in the package reads",
         "ApiFunction: SUB refers to Missing, which the template does not define",
+    ]
+
+
+# --- the evaluator -------------------------------------------------------------------------------
+
+_TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/app-Table-1"
+
+
+def _calls(*calls: tuple[str, str, dict[str, Any]]) -> list[Request]:
+    return [
+        request
+        for service, operation, params in calls
+        for request in requests(
+            {"service": service, "operation": operation, "params": params}, REGION, ACCOUNT
+        )
+    ]
+
+
+def test_a_call_is_what_iam_authorizes_for_it() -> None:
+    found = _calls(
+        (
+            "dynamodb",
+            "TransactWriteItems",
+            {
+                "TransactItems": [
+                    {"Put": {"TableName": "app-Table-1"}},
+                    {"Update": {"TableName": "app-Table-1"}},
+                ]
+            },
+        ),
+        ("dynamodb", "Query", {"TableName": "app-Table-1", "IndexName": "ByCreatedAt"}),
+        ("ssm", "GetParameter", {"Name": "/app/dev/key", "WithDecryption": True}),
+        ("lambda", "Invoke", {"FunctionName": "migrate"}),
+    )
+    parameter = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/dev/key"
+    assert [(request.action, request.resource) for request in found] == [
+        ("dynamodb:PutItem", _TABLE),
+        ("dynamodb:UpdateItem", _TABLE),
+        ("dynamodb:Query", f"{_TABLE}/index/ByCreatedAt"),
+        ("ssm:GetParameter", parameter),
+        ("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/the-parameters-key"),
+        ("lambda:InvokeFunction", "arn:aws:lambda:eu-west-1:123456789012:function:migrate"),
+    ]
+    assert found[4].context == {
+        "kms:ViaService": "ssm.eu-west-1.amazonaws.com",
+        "kms:EncryptionContext:PARAMETER_ARN": parameter,
+    }
+    with pytest.raises(ValueError, match="no IAM mapping for calls to sqs"):
+        _calls(("sqs", "SendMessage", {}))
+
+
+def test_evaluation_denies_what_no_statement_allows_and_reports_what_none_used() -> None:
+    policies: dict[str, dict[str, Any]] = {
+        "table": {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "DynamoDB:Put*",
+                    "Resource": "arn:aws:dynamodb:*:*:table/app-*",
+                },
+                {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": _TABLE},
+                {"Effect": "Deny", "Action": "dynamodb:PutItem", "Resource": "*/other-*"},
+            ]
+        },
+        "secrets": {
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*",
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": "ssm.eu-west-1.amazonaws.com"},
+                    "StringLike": {
+                        "kms:EncryptionContext:PARAMETER_ARN": "arn:aws:ssm:*:parameter/app/dev/*"
+                    },
+                },
+            }
+        },
+    }
+    put = Request("dynamodb:PutItem", _TABLE)
+    other = Request("dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:123456789012:table/other-1")
+    upper = Request("dynamodb:PutItem", _TABLE.replace("app-", "APP-"))
+    decrypt, elsewhere = (
+        _calls(("ssm", "GetParameter", {"Name": "/app/dev/key", "WithDecryption": True}))[1],
+        Request("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/1"),
+    )
+    evaluation = evaluate(policies, [put, other, upper, decrypt, elsewhere])
+    assert evaluation.denied == [other, upper, elsewhere]
+    assert [statement.describe() for statement in evaluation.unused] == [
+        f"table[1]: Allow dynamodb:Scan on {_TABLE}"
     ]
