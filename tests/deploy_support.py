@@ -28,6 +28,7 @@ import ast
 import base64
 import functools
 import hashlib
+import http.client
 import io
 import json
 import re
@@ -128,14 +129,26 @@ class Emulator:
 
     def __enter__(self) -> Emulator:
         self._thread.start()
+        self.reset()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.reset()
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+
+    def reset(self) -> None:
+        """Empty every service: moto keeps one state per process, whichever server serves it."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("POST", "/moto-api/reset")
+            if connection.getresponse().status != 200:
+                raise DeployError("the AWS emulator did not reset")
+        finally:
+            connection.close()
 
     def environment(self) -> dict[str, str]:
         """What points an AWS SDK at the emulator, with credentials it accepts."""

@@ -231,6 +231,10 @@ def test_function_role_allows_what_it_uses_and_nothing_else(
         "LogGroup", f"/aws/lambda/{configuration['FunctionName']}"
     )
     tracing = function.get("TracingConfig", {}).get("Mode") == "Active"
+    strangers = sorted(
+        {call["caller"] for call in served.calls if not call["caller"].startswith(IDENTITY_PACKAGE)}
+    )
+    assert not strangers, f"calls made by modules outside the app: {strangers}"
     wanted = [request for call in served.calls for request in requests(call, REGION, ACCOUNT)]
     wanted += runtime_requests(resolve(deployment, log_group), tracing, REGION, ACCOUNT)
     evaluation = evaluate(policies, wanted)
@@ -256,14 +260,26 @@ def resolve(deployment: Deployment, value: Any) -> str:
 def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(deployment: Deployment) -> None:
     """What `make deploy` hands Zappa (``dev.zappa_stage settings``) names what the stack created."""
     stack, aws = deployment.stack, deployment.emulator
-    settings = json.loads(in_project(deployment, "dev.zappa_stage", "settings", STAGE).output)
+    # secrets=env: what .env holds, filled in as .env.example asks (make deploy reads it).
+    example = deployment.project / ".env.example"
+    secret_values = {
+        line.partition("=")[0]: secrets.token_urlsafe(32)
+        for line in (example.read_text(encoding="utf-8").splitlines() if example.exists() else [])
+        if line and not line.startswith("#")
+    }
+    shown = in_project(deployment, "dev.zappa_stage", "settings", STAGE, environment=secret_values)
+    settings = json.loads(shown.output)
     (role,) = stack.of_type("AWS::IAM::Role").values()
     assert settings["role_arn"] == aws.client("iam").get_role(RoleName=role)["Role"]["Arn"]
     assert settings["s3_bucket"] == stack.resources["DeploymentBucket"][1]
     environment = settings["aws_environment_variables"]
     assert environment["TABLE_NAME"] == stack.resources["Table"][1]
-    assert environment["SECRETS_PATH"] == f"/{IDENTITY_SLUG}/{STAGE}/"
+    if deployment.combination["secrets"] == "ssm":
+        assert environment["SECRETS_PATH"] == stack.outputs["SecretsPath"] == f"/{IDENTITY_SLUG}/{STAGE}/"
     assert environment["STAGE"] == STAGE
+    # Handed on to Zappa, and masked when shown.
+    assert {name: environment.get(name) for name in secret_values} == dict.fromkeys(secret_values, "***")
+    assert not [value for value in secret_values.values() if value in shown.output]
     # Lambda writes to /aws/lambda/<function>: the group the stack made, with its retention, and
     # the one the role may write to.
     function = f"{settings['project_name']}-{STAGE}"
@@ -271,14 +287,16 @@ def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(deployment: Deplo
     assert stack.outputs["FunctionName"] == function
 
 
-def in_project(deployment: Deployment, module: str, *args: str) -> Result:
+def in_project(
+    deployment: Deployment, module: str, *args: str, environment: dict[str, str] | None = None
+) -> Result:
     """``python -m module args`` in the project's environment, against the emulator."""
     env = project_env(deployment.project, deployment.combination["python_version"])
     return check(
         run(
             [env.python, "-m", module, *args],
             cwd=deployment.project,
-            env=env.environ(**deployment.emulator.environment()),
+            env=env.environ(**deployment.emulator.environment(), **(environment or {})),
         ),
         f"python -m {module} {' '.join(args)}",
     )

@@ -31,6 +31,7 @@ def test_records_what_each_call_acts_on(tmp_path: Path) -> None:
             "service": "lambda",
             "operation": "Invoke",
             "params": {"FunctionName": "worker", "Qualifier": "live"},
+            "caller": __name__,
         }
     ]
     assert "secret" not in text
