@@ -29,7 +29,7 @@ FAST := not install and not build and not deploy and not fuzz
 # The tiers whose tests take combinations: what `make validate` runs for one.
 VALIDATE_TIERS := tests/test_render.py tests/test_build.py tests/test_deploy.py $(sort $(wildcard tests/test_backend_*.py))
 
-.PHONY: help install tools test test-fast validate lint matrix lock clean clean-cache
+.PHONY: help install tools test test-fast validate lint matrix stats lock clean clean-cache
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  \1\t/' | expand -t 14
@@ -75,6 +75,9 @@ lint:  ## ruff and mypy on hooks/, tests/, bench/ and the Jinja extension; actio
 
 matrix:  ## Print the combinations as one line of JSON (the CI matrix)
 	@$(UV_RUN) python -m tests.combinations --json
+
+stats:  ## Count the Jinja tags, and the conditions on an option's value, in the template's files
+	@$(UV_RUN) python -m tests.template_stats $(STATS_ARGS)
 
 lock:  ## Re-lock the generated projects' uv.lock, one per set of dependencies (needs the index)
 	$(UV_RUN) python -m tests.locks $(LOCK_ARGS)

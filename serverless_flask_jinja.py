@@ -9,6 +9,11 @@ cookiecutter.json loads it (``_extensions``); cookiecutter puts the template's d
   otherwise does before the pre-generation hook runs.
 * ``project_slug`` derives the default slug from the project name (the same module's
   ``derive_slug``).
+* ``has("sql_store")`` (a global) says whether the answers have a capability: the files test
+  what a project can do, never which value was chosen, so a new value takes no side of a
+  condition by accident. ``CAPABILITIES`` names each, with its meaning; ``PROVIDES`` says which
+  option values give it; ``DERIVED`` holds the ones that follow from others. The post-generation
+  hook and the template's tests read the same tables (``capabilities``, also a filter).
 * The other filters write a string as a literal of one format, escaped, so that any answer
   the rules accept reads back as itself: ``toml_string``, ``yaml_string``, ``python_string``,
   ``python_docstring``, ``markdown_text`` and ``html_text``.
@@ -17,6 +22,7 @@ cookiecutter.json loads it (``_extensions``); cookiecutter puts the template's d
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,26 +30,29 @@ from types import ModuleType
 from typing import Any
 
 from cookiecutter.exceptions import FailedHookException
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
+from jinja2.runtime import Context
 from markupsafe import escape
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
-def _load_rules() -> ModuleType:
-    """``hooks/pre_gen_project.py``, importable as it is (the hooks directory is no package)."""
-    path = TEMPLATE_DIR / "hooks" / "pre_gen_project.py"
-    spec = importlib.util.spec_from_file_location("serverless_flask_answer_rules", path)
+def _load_hook(name: str, module_name: str) -> ModuleType:
+    """``hooks/<name>.py``, importable as it is (the hooks directory is no package)."""
+    path = TEMPLATE_DIR / "hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import the answer rules from {path}")
+        raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-rules: Any = _load_rules()
+# The answer rules, and the table of which options apply when (post_gen_project.APPLIES_WHEN).
+rules: Any = _load_hook("pre_gen_project", "serverless_flask_answer_rules")
+post_gen: Any = _load_hook("post_gen_project", "serverless_flask_post_gen")
 
 
 class AnswerRefused(FailedHookException):  # type: ignore[misc]  # cookiecutter ships no types
@@ -64,6 +73,114 @@ def check_answers(answers: Mapping[str, object]) -> str:
 
 def project_slug(name: str) -> str:
     return str(rules.derive_slug(name))
+
+
+# --- capabilities --------------------------------------------------------------------------------
+
+# What a project can do, by name: the conditions of the template's files test these.
+CAPABILITIES: dict[str, str] = {
+    # how the service is built and deployed
+    "sam_built": "the SAM CLI builds the function (sam.mk, .aws-sam/) around apig-wsgi's handler",
+    "zappa_built": "Zappa packages the function, with its own handler (.zappa/)",
+    "sam_deploys": "`sam deploy` from the developer's machine deploys the stack",
+    "cloudformation_deploys": "`aws cloudformation deploy` from the developer's machine deploys the stack",
+    "pipeline_deploys": "a CodePipeline of the project's own builds and deploys each stage",
+    "pre_traffic_hook": "a release takes traffic through CodeDeploy, whose hook runs the migration "
+    "function first",
+    # the data store
+    "key_value_store": "the data lives in a DynamoDB table",
+    "sql_store": "the data lives in a SQL database (Amazon RDS), migrated by Alembic",
+    "in_vpc": "the functions run in the VPC's private subnets, beside the database",
+    "postgresql_database": "the SQL database is PostgreSQL",
+    "mysql_database": "the SQL database is MySQL (MariaDB locally)",
+    # the secrets
+    "secrets_service": "secrets are read at run time from a service (SSM Parameter Store)",
+    "secrets_in_environment": "secrets are NoEcho stack parameters, given to the function as environment "
+    "variables",
+    # the site
+    "site": "a single-page app served by S3 and CloudFront, calling the API",
+    # the Lambda platform
+    "arm_cpu": "the functions run on arm64 (Graviton)",
+    # derived (DERIVED)
+    "machine_deploys": "`make deploy` on the developer's machine deploys the stack",
+    "app_on_aws_emulator": "`make dev` runs the app against the local AWS emulator",
+    "aws_emulator": "the project runs the local AWS emulator (moto) for `make dev` or its tests",
+    "post_deploy_steps": "a deploy has steps after the stack's update: migrations, the site's upload",
+}
+
+# option -> value -> the capabilities the value gives. A value with none is listed with none.
+PROVIDES: dict[str, dict[str, frozenset[str]]] = {
+    "deployment": {
+        "sam": frozenset({"sam_built", "sam_deploys", "pre_traffic_hook"}),
+        "zappa": frozenset({"zappa_built", "cloudformation_deploys"}),
+        "codestar": frozenset({"sam_built", "pipeline_deploys", "pre_traffic_hook"}),
+    },
+    "storage": {
+        "dynamodb": frozenset({"key_value_store"}),
+        "rds": frozenset({"sql_store", "in_vpc"}),
+    },
+    "rds_engine": {
+        "postgres": frozenset({"postgresql_database"}),
+        "mysql": frozenset({"mysql_database"}),
+    },
+    "secrets": {
+        "ssm": frozenset({"secrets_service"}),
+        "env": frozenset({"secrets_in_environment"}),
+    },
+    "frontend": {
+        "none": frozenset(),
+        "spa": frozenset({"site"}),
+    },
+    "architecture": {
+        "arm64": frozenset({"arm_cpu"}),
+        "x86_64": frozenset(),
+    },
+}
+
+# capability -> the capabilities any one of which gives it.
+DERIVED: dict[str, frozenset[str]] = {
+    "machine_deploys": frozenset({"sam_deploys", "cloudformation_deploys"}),
+    "app_on_aws_emulator": frozenset({"key_value_store", "secrets_service"}),
+    "aws_emulator": frozenset({"app_on_aws_emulator", "site"}),
+    "post_deploy_steps": frozenset({"sql_store", "site"}),
+}
+
+
+def capabilities(answers: Mapping[str, object]) -> list[str]:
+    """The capabilities these answers give, sorted. An option that does not apply gives none
+    (``post_gen_project.chosen``: rds_engine without storage=rds)."""
+    held = {
+        capability
+        for option, values in PROVIDES.items()
+        if option in answers
+        for capability in values.get(str(post_gen.chosen(option, answers)), frozenset())
+    }
+    for capability, sources in DERIVED.items():  # in order: a derived one may build on another
+        if held & sources:
+            held.add(capability)
+    return sorted(held)
+
+
+def options_behind(capability: str) -> set[str]:
+    """The options whose answers decide ``capability`` (through DERIVED, and APPLIES_WHEN)."""
+    options = {option for option, values in PROVIDES.items() if any(capability in v for v in values.values())}
+    for source in DERIVED.get(capability, frozenset()):
+        options |= options_behind(source)
+    return options | {
+        post_gen.APPLIES_WHEN[option][0] for option in options if option in post_gen.APPLIES_WHEN
+    }
+
+
+# How a template tests a capability, as options_behind's callers find it in a file.
+HAS_CALL = re.compile(r"""\bhas\(['"](\w+)['"]\)""")
+
+
+@pass_context
+def has(context: Context, capability: str) -> bool:
+    """Whether the answers being rendered (``cookiecutter``) give ``capability``."""
+    if capability not in CAPABILITIES:
+        raise KeyError(f"no capability {capability!r}: see CAPABILITIES in {Path(__file__).name}")
+    return capability in capabilities(context["cookiecutter"])
 
 
 # --- literals ------------------------------------------------------------------------------------
@@ -204,4 +321,6 @@ class AnswersExtension(Extension):
             python_docstring=python_docstring,
             markdown_text=markdown_text,
             html_text=html_text,
+            capabilities=capabilities,
         )
+        environment.globals.update(has=has)

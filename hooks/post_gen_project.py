@@ -267,19 +267,20 @@ Next steps:
 README.md explains deploying, operating and tearing down.
 """
 
-# What `make dev` serves, by frontend; the ports are cookiecutter.json's __dev_ports.
-SERVED = {
-    "none": "the API on http://localhost:{api}",
-    "spa": "the app on http://localhost:{site}, its API on http://localhost:{api}",
-}
+# What `make dev` serves, with a site and without; the ports are cookiecutter.json's __dev_ports.
+SERVED_SITE = "the app on http://localhost:{site}, its API on http://localhost:{api}"
+SERVED_API = "the API on http://localhost:{api}"
 
-# Rendered by cookiecutter. JSON never holds three unescaped double quotes in a row,
-# so the raw string cannot end early.
+# Rendered by cookiecutter: the answers, and the capabilities they give (the template's
+# Jinja extension, serverless_flask_jinja.py, derives them). JSON never holds three
+# unescaped double quotes in a row, so the raw strings cannot end early.
 ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""
+CAPABILITIES_JSON = r"""{{ cookiecutter | capabilities | jsonify }}"""
 
 
 def main() -> int:
     answers = json.loads(ANSWERS_JSON)
+    held = set(json.loads(CAPABILITIES_JSON))
     shape(Path.cwd(), answers)
     try:
         install_lock(Path.cwd(), answers)
@@ -287,7 +288,7 @@ def main() -> int:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
     store = answers["storage"] + (f" ({answers['rds_engine']})" if chosen("rds_engine", answers) else "")
-    served = SERVED[answers["frontend"]].format(**answers["__dev_ports"])
+    served = (SERVED_SITE if "site" in held else SERVED_API).format(**answers["__dev_ports"])
     print(NEXT_STEPS.format(**answers, store=store, served=served))
     return 0
 

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import serverless_flask_jinja as extension
 from tests.combinations import COOKIECUTTER_JSON, applies, load_options
 from tests.options import default_answers, post_gen
 from tests.support import PROJECT_TEMPLATE
@@ -53,10 +54,14 @@ Assignment = tuple[tuple[str, str], ...]
 
 
 def depended_options() -> list[str]:
-    """The choice options the files a lock is made from test, in cookiecutter.json's order."""
+    """The choice options the files a lock is made from test, directly or through a capability,
+    in cookiecutter.json's order."""
     named: set[str] = set()
     for source in LOCKED_FROM:
-        named |= set(_OPTION.findall((PROJECT_TEMPLATE / source).read_text(encoding="utf-8")))
+        text = (PROJECT_TEMPLATE / source).read_text(encoding="utf-8")
+        named |= set(_OPTION.findall(text))
+        for capability in extension.HAS_CALL.findall(text):
+            named |= extension.options_behind(capability)
     return [option for option in load_options() if option in named]
 
 

@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import serverless_flask_jinja as extension
 from tests.combinations import COOKIECUTTER_JSON, applies, load_options
 from tests.support import PROJECT_TEMPLATE, load_hook
 
@@ -64,11 +65,11 @@ REFERENCE_WORDS: dict[str, dict[str, list[str]]] = {
 # no reference, only their files and REFERENCE_WORDS are.
 GENERIC_VALUES = frozenset({"none", "env"})
 
-# Words a chosen value uses although they name another value:
-# (option, chosen value) -> words.
-SHARED_WORDS: dict[tuple[str, str], frozenset[str]] = {
-    # codestar builds and packages with the SAM CLI, whose build writes .aws-sam/build/template.yaml.
-    ("deployment", "codestar"): frozenset({"sam", "template.yaml"}),
+# Words a capability uses although they name an option value (serverless_flask_jinja.CAPABILITIES):
+# capability -> words.
+SHARED_WORDS: dict[str, frozenset[str]] = {
+    # A backend the SAM CLI builds names it, and its build writes .aws-sam/build/template.yaml.
+    "sam_built": frozenset({"sam", "template.yaml"}),
 }
 
 # Files that record every choice by design (the recorded answers for cruft).
@@ -214,6 +215,9 @@ def forbidden_words(answers: Mapping[str, str]) -> list[ForbiddenWord]:
     for option in OWNED_PATHS:
         chosen_here = chosen_value(option, answers)
         allowed |= {word.lower() for word in REFERENCE_WORDS.get(option, {}).get(chosen_here or "", [])}
+    shared = {
+        word for capability in extension.capabilities(answers) for word in SHARED_WORDS.get(capability, ())
+    }
     result: dict[tuple[str, str, str], ForbiddenWord] = {}
     for option, value in unchosen(answers):
         chosen = chosen_value(option, answers)
@@ -232,7 +236,7 @@ def forbidden_words(answers: Mapping[str, str]) -> list[ForbiddenWord]:
             name = PurePosixPath(settled(path, value)).name
             if name not in kept:
                 words.add(name)
-        words -= SHARED_WORDS.get((option, chosen or ""), frozenset())
+        words -= shared
         words = {word for word in words if word.lower() not in allowed}
         for word in words:
             result[(word.lower(), option, value)] = ForbiddenWord(word, option, value, word_pattern(word))

@@ -528,8 +528,14 @@ def lock_digest(project: Path, interpreter_version: str) -> str:
 
 # How an environment is made, part of its cache key: by `uv sync --locked`, with its modules compiled.
 ENV_LAYOUT = "sync-pyc"
-# What uv says when a command needs the network and UV_OFFLINE forbids it.
-UV_OFFLINE_MISS = ("network was disabled", "Network connectivity is disabled")
+# What uv says when a command needs the network and UV_OFFLINE forbids it. `uv pip install` for
+# another platform than the cache's wheels says only that no solution exists: offline, it cannot see
+# the index's other wheels (a lock's pins are always resolvable online).
+UV_OFFLINE_MISS = (
+    "network was disabled",
+    "Network connectivity is disabled",
+    "No solution found when resolving dependencies",
+)
 
 
 def run_offline_first(

@@ -21,9 +21,16 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import serverless_flask_jinja as extension
-from tests import locks, options
+from tests import backends, locks, options, template_stats
 from tests.combinations import ALL_COMBINATIONS, COMBINATIONS, COOKIECUTTER_JSON, TEMPLATE_DIR, load_options
-from tests.support import PACKAGE_TEMPLATE, PROJECT_TEMPLATE, jinja_literal, load_hook, render_project
+from tests.support import (
+    PACKAGE_TEMPLATE,
+    PROJECT_TEMPLATE,
+    jinja_literal,
+    load_hook,
+    load_structured,
+    render_project,
+)
 
 pre_gen: Any = load_hook("pre_gen_project")
 post_gen: Any = options.post_gen
@@ -568,6 +575,7 @@ def test_post_gen_main_prints_next_steps(
     shutil.copytree(PROJECT_TEMPLATE / post_gen.LOCKS, tmp_path / post_gen.LOCKS)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(post_gen, "ANSWERS_JSON", json.dumps(answers))
+    monkeypatch.setattr(post_gen, "CAPABILITIES_JSON", json.dumps(extension.capabilities(answers)))
     assert post_gen.main() == 0
     out = capsys.readouterr().out
     assert f"cd {answers['project_slug']}" in out
@@ -1013,9 +1021,17 @@ def test_a_long_name_derives_a_shortened_slug(tmp_path: Path) -> None:
 
 
 def test_the_hooks_hold_no_jinja_but_their_answers() -> None:
-    """Cookiecutter renders the hooks before running them: only ANSWERS_JSON may change."""
+    """Cookiecutter renders the hooks before running them: only the answers' JSON may change."""
     environment = jinja2.Environment(keep_trailing_newline=True)  # noqa: S701 -- Python, not HTML
     environment.filters["jsonify"] = json.dumps
+    environment.filters["capabilities"] = lambda answers: []
+    rendered_lines = {
+        f'{name} = r"""{{{{ cookiecutter{filters} }}}}"""': f'{name} = r"""{empty}"""'
+        for name, filters, empty in [
+            ("ANSWERS_JSON", " | jsonify", "{}"),
+            ("CAPABILITIES_JSON", " | capabilities | jsonify", "[]"),
+        ]
+    }
     for name in ("pre_gen_project", "post_gen_project"):
         source = (TEMPLATE_DIR / "hooks" / f"{name}.py").read_text(encoding="utf-8")
         rendered = environment.from_string(source).render(cookiecutter={})
@@ -1024,7 +1040,8 @@ def test_the_hooks_hold_no_jinja_but_their_answers() -> None:
             for before, after in zip(source.splitlines(), rendered.splitlines(), strict=True)
             if before != after
         ]
-        assert changed == [('ANSWERS_JSON = r"""{{ cookiecutter | jsonify }}"""', 'ANSWERS_JSON = r"""{}"""')]
+        assert changed, f"{name}.py holds no answers"
+        assert all(rendered_lines.get(before) == after for before, after in changed), changed
 
 
 # --- files cookiecutter copies without rendering -------------------------------------------------
@@ -1062,3 +1079,157 @@ def test_braces_in_frontend_sources_survive_generation(tmp_path: Path) -> None:
     (sources / "braces.tsx").write_text(source, encoding="utf-8")
     project = render_project({"frontend": "spa"}, tmp_path / "out", template=template)
     assert (project / "frontend" / "src" / "braces.tsx").read_text(encoding="utf-8") == source
+
+
+# --- capabilities ----------------------------------------------------------------------------------
+
+
+def test_every_option_value_declares_its_capabilities() -> None:
+    """PROVIDES lists each value of each option it covers, and only capabilities CAPABILITIES names."""
+    choices = load_options()
+    for option, values in extension.PROVIDES.items():
+        assert list(values) == choices[option], f"PROVIDES[{option!r}] and cookiecutter.json disagree"
+        for value, given in values.items():
+            assert given <= set(extension.CAPABILITIES), f"{option}={value} gives unknown {given}"
+    derived = list(extension.DERIVED)
+    for capability, sources in extension.DERIVED.items():
+        assert {capability, *sources} <= set(extension.CAPABILITIES), capability
+        # capabilities() derives in DERIVED's order.
+        later = [source for source in sources if source in derived[derived.index(capability) :]]
+        assert not later, f"{capability} is derived from {later}, derived after it"
+
+
+def test_every_capability_is_held_by_some_combination_and_missed_by_another() -> None:
+    held = [set(extension.capabilities(combination.answers)) for combination in ALL_COMBINATIONS]
+    for capability in extension.CAPABILITIES:
+        assert any(capability in each for each in held), f"no combination has {capability}"
+        assert not all(capability in each for each in held), f"every combination has {capability}"
+
+
+def test_an_option_that_does_not_apply_gives_no_capability() -> None:
+    answers = {"storage": "dynamodb", "rds_engine": "postgres", "deployment": "sam"}
+    assert "postgresql_database" not in extension.capabilities(answers)
+    assert "postgresql_database" in extension.capabilities({**answers, "storage": "rds"})
+
+
+def test_has_refuses_an_unknown_capability() -> None:
+    environment = jinja2.Environment(extensions=[extension.AnswersExtension])  # noqa: S701 -- not HTML
+    template = environment.from_string("{{ has('sql_store') }} {{ has('sqlstore') }}")
+    with pytest.raises(KeyError, match="no capability 'sqlstore'"):
+        template.render(cookiecutter={"storage": "rds"})
+
+
+def test_no_file_tests_an_options_value() -> None:
+    """Conditions test capabilities (has("sql_store")): a new value silently takes a side of any other."""
+    found = template_stats.value_tests()
+    assert not found, "test a capability instead (serverless_flask_jinja.CAPABILITIES):\n" + "\n".join(
+        f"{test.path}:{test.line}: {test.text}" for test in found
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("{% if cookiecutter.storage == 'rds' %}", True),
+        ("{%- if cookiecutter.storage != 'rds' -%}", True),
+        ("{{ 'x' if cookiecutter.storage in ('rds', 'dynamodb') }}", True),
+        ("{% if cookiecutter.storage not in ['rds'] %}", True),
+        ("{% if has('sql_store') %}", False),
+        ('{% import "cfn/storage-" ~ cookiecutter.storage ~ ".yaml" as storage %}', False),
+        ("{{ cookiecutter.storage_class == 'x' }}", False),
+    ],
+)
+def test_a_condition_on_a_value_is_found(text: str, found: bool) -> None:
+    assert bool(template_stats.value_test("storage").search(text)) is found
+
+
+# --- a new deployment backend --------------------------------------------------------------------
+
+# One project per store, engine, secrets and frontend value, dynamodb with env too (where a
+# backend's condition meets the store's), and the other architecture and Python.
+BACKEND_ANSWERS: list[dict[str, str]] = [
+    {"storage": "dynamodb", "secrets": "ssm", "frontend": "none"},
+    {"storage": "dynamodb", "secrets": "env", "frontend": "spa", "architecture": "x86_64"},
+    {
+        "storage": "rds",
+        "rds_engine": "postgres",
+        "secrets": "env",
+        "frontend": "none",
+        "python_version": "3.12",
+    },
+    {"storage": "rds", "rds_engine": "mysql", "secrets": "ssm", "frontend": "spa"},
+]
+# Renders in a fresh interpreter, so that cookiecutter imports the copy's Jinja extension.
+RENDER_EACH = """
+import json, sys
+from pathlib import Path
+from tests.support import render_project
+for name, answers in json.loads(sys.argv[1]).items():
+    render_project(answers, Path(sys.argv[2]) / name, template=Path.cwd())
+"""
+MOST_PLACES = 8
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_a_new_backend_touches_a_few_places_and_no_shared_file(tmp_path: Path) -> None:
+    """A backend declaring an existing one's capabilities, with copies of its files, renders its
+    projects byte for byte: no shared file asks which backend was chosen."""
+    template = tmp_path / "template"
+    shutil.copytree(
+        TEMPLATE_DIR, template, ignore=shutil.ignore_patterns(".git", ".*cache", ".venv", "node_modules")
+    )
+    deployments = load_options()["deployment"]
+    places = {like: backends.add_backend(template, f"fake{like}", like) for like in deployments}
+    for like, touched in places.items():
+        assert len(touched) <= MOST_PLACES, f"a backend like {like} touches {len(touched)} places: {touched}"
+    before, after = tree(TEMPLATE_DIR / "templates"), tree(template / "templates")
+    assert {path for path in after if before.get(path) != after[path]} == {
+        f"readme/deployment-fake{like}.md" for like in deployments
+    }, "a new backend changed a shared fragment"
+    before, after = tree(PROJECT_TEMPLATE), tree(template / PROJECT_TEMPLATE.name)
+    assert {path for path in after if before.get(path) != after[path]} == {
+        *(f"deploy.fake{like}.mk" for like in deployments),
+        "locks/index.json",
+    }, "a new backend changed a shared file of the project"
+
+    jobs = {
+        f"{like}-{index}": {**answers, "deployment": f"fake{like}"}
+        for like in deployments
+        for index, answers in enumerate(BACKEND_ANSWERS)
+    }
+    rendered = subprocess.run(
+        [sys.executable, "-c", RENDER_EACH, json.dumps(jobs), str(tmp_path / "fake")],
+        cwd=template,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    for job, answers in jobs.items():
+        like = job.rsplit("-", 1)[0]
+        real = render_project({**answers, "deployment": like}, tmp_path / "real" / job)
+        fake = tmp_path / "fake" / job / real.name
+        real_files, fake_files = tree(real), tree(fake)
+        assert json.loads(fake_files.pop(".cookiecutter.json"))["deployment"] == f"fake{like}"
+        real_files.pop(".cookiecutter.json")
+        assert sorted(fake_files) == sorted(real_files), f"fake{like} ({answers}) has other files than {like}"
+        differing = [path for path in real_files if fake_files[path] != real_files[path]]
+        assert not differing, f"fake{like} ({answers}) renders these files unlike {like}: {differing}"
+        for path in fake.rglob("*"):
+            if path.suffix in {".yaml", ".yml", ".json", ".toml"} and "node_modules" not in path.parts:
+                load_structured(path)
+
+
+def test_the_readme_documents_every_capability() -> None:
+    """The template README's capability table is CAPABILITIES: each name with its meaning."""
+    readme = (TEMPLATE_DIR / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Capabilities", 1)[1].split("\n### ", 1)[0]
+    documented = dict(re.findall(r"^\| `(\w+)` \| (.+?) \| .+ \|$", section, re.MULTILINE))
+    assert documented == extension.CAPABILITIES

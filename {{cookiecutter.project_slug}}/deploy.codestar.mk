@@ -4,7 +4,7 @@
 # reproduced with the same command on a laptop.
 #
 # What the Makefile expects of deploy.mk, and this file provides (with sam.mk):
-#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if has('sql_store') %},
 #              migrate-stage{% endif %}
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean (sam.mk does).
@@ -21,7 +21,7 @@ ARTIFACT_BUCKET ?=
 
 include sam.mk
 
-.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if cookiecutter.secrets == 'env' %} secrets{% endif %}{% if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %} post-deploy{% endif %}
+.PHONY: package stage-configuration pipeline deploy delete pipeline-delete{% if has('secrets_in_environment') %} secrets{% endif %}{% if has('post_deploy_steps') %} post-deploy{% endif %}
 
 # The buildspec's post_build: the built template with its code in S3, and STAGE's parameters.
 package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUCKET; write template-export.yml
@@ -30,7 +30,7 @@ package: build stage-configuration | $(SAM)  ## Upload the build to ARTIFACT_BUC
 		--s3-prefix $(STACK) --region $(REGION) --output-template-file template-export.yml
 
 # template-configuration.json, which the pipeline's deploy action reads: STAGE's
-# committed parameters and tags{% if cookiecutter.secrets == 'env' %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
+# committed parameters and tags{% if has('secrets_in_environment') %}, plus the secrets CodeBuild reads from Secrets Manager{% endif %}.
 stage-configuration: | $(VENV)/pyvenv.cfg  ## Write STAGE's template-configuration.json
 	$(RUN) python -m dev.template_configuration $(STAGE)
 
@@ -44,20 +44,20 @@ pipeline: | $(SAM)  ## Create or update STAGE's pipeline: REPOSITORY=owner/name 
 
 deploy:  ## Release the branch's latest commit to STAGE now (a push does it too)
 	aws codepipeline start-pipeline-execution --region $(REGION) --name $(PIPELINE_STACK)
-{%- if cookiecutter.storage == 'rds' or cookiecutter.frontend == 'spa' %}
+{%- if has('post_deploy_steps') %}
 
-# The pipeline's post-deploy action, once the stack is updated.{% if cookiecutter.storage == 'rds' %} A deploy's migrations
+# The pipeline's post-deploy action, once the stack is updated.{% if has('sql_store') %} A deploy's migrations
 # have run before its traffic moved (CodeDeploy's hook); this migrates a stack just
 # created, which no hook runs for, and finds nothing to do otherwise.{% endif %}
-post-deploy:  ## After a deploy of STAGE: {% if cookiecutter.storage == 'rds' %}migrate its database{% endif %}{% if cookiecutter.storage == 'rds' and cookiecutter.frontend == 'spa' %}, {% endif %}{% if cookiecutter.frontend == 'spa' %}publish the app{% endif %}
-{%- if cookiecutter.storage == 'rds' %}
+post-deploy:  ## After a deploy of STAGE: {% if has('sql_store') %}migrate its database{% endif %}{% if has('sql_store') and has('site') %}, {% endif %}{% if has('site') %}publish the app{% endif %}
+{%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy STAGE=$(STAGE)
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 
 # Needs AWS credentials. The pipeline's build reads the stage's secrets from this
 # Secrets Manager secret; they never enter the repository. dev/stage_secrets.py sends
@@ -67,7 +67,7 @@ secrets: | $(VENV)/pyvenv.cfg  ## Store STAGE's secrets (.env or the environment
 	$(RUN) python -m dev.stage_secrets store $(STAGE) --env-file $(ENV_FILE)
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's application stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's application stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --stack-name $(STACK) --region $(REGION) --no-prompts
 
 pipeline-delete: | $(SAM)  ## Delete STAGE's pipeline stack (empty its artifact bucket first)

@@ -1,7 +1,7 @@
 # Built and deployed with the SAM CLI: template.yaml, settings per stage in samconfig.toml.
 #
 # What the Makefile expects of deploy.mk, and this file provides:
-#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if has('sql_store') %},
 #              migrate-stage{% endif %}
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean (sam.mk does).
@@ -12,11 +12,11 @@ CFN_TEMPLATES := template.yaml
 include sam.mk
 
 .PHONY: stack deploy delete
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
 	$(SAM) deploy --config-env $(STAGE)
-{%- else %}
+{%- elif has('secrets_in_environment') %}
 
 # The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
 # parameters: dev/stage_secrets.py hands them to sam deploy in a file only you can read,
@@ -29,19 +29,19 @@ stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam 
 # The stack changes only once everything is built. CodeDeploy then moves the API's
 # traffic to the new version as the stage's TrafficShifting says, and back if an
 # alarm goes off (README.md, "Watching and rolling back").
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 # A deploy's migrations run before any traffic moves (the hook of the API function's
 # DeploymentPreference); `make migrate-stage` after it migrates a stack just created, which
 # no hook runs for, and finds nothing to do otherwise.
 {%- endif %}
-deploy: build  ## Deploy STAGE (dev|prod): its stack{% if cookiecutter.storage == 'rds' %}, then its migrations{% endif %}{% if cookiecutter.frontend == 'spa' %}, then the app{% endif %}
+deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, then its migrations{% endif %}{% if has('site') %}, then the app{% endif %}
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy
 {%- endif %}
 
-delete: | $(SAM)  ## Delete STAGE's stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --config-env $(STAGE)

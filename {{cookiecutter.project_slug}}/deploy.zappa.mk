@@ -2,7 +2,7 @@
 # HTTP API, infra/stack.yaml (one CloudFormation stack per stage) for the rest.
 #
 # What the Makefile expects of deploy.mk, and this file provides:
-#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if cookiecutter.storage == 'rds' %},
+#   targets    build (the artifact, laid out by the Makefile's PACK), deploy, delete, logs{% if has('sql_store') %},
 #              migrate-stage{% endif %}
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean.
@@ -29,7 +29,7 @@ RUNTIME_SDK := $(BUILD_DIR)/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
 
 # The stack's parameters per stage, as `aws cloudformation deploy` takes them.
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('in_vpc') %}
 # Add the stage's network: VpcId=vpc-... PrivateSubnetIds=subnet-...,subnet-... (README.md, "Deploy").
 STACK_PARAMETERS_dev := Stage=dev
 # Production runs a standby instance in a second Availability Zone.
@@ -39,7 +39,7 @@ STACK_PARAMETERS_dev := Stage=dev
 STACK_PARAMETERS_prod := Stage=prod
 {%- endif %}
 
-.PHONY: build stack deploy logs rollback delete {% if cookiecutter.storage == 'rds' %}migrate-stage {% endif %}zappa-clean
+.PHONY: build stack deploy logs rollback delete {% if has('sql_store') %}migrate-stage {% endif %}zappa-clean
 
 clean: zappa-clean
 
@@ -60,7 +60,7 @@ $(ZAPPA): | $(VENV)/pyvenv.cfg
 # dev/zappa_stage.py gives Zappa zappa_settings.json's stage plus what the
 # stack's outputs say, runs `zappa deploy` the first time and `zappa update`
 # after, and records the API's URL in the stack.
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 stack:  ## Create or update STAGE's stack alone (what Zappa does not create); run `make secrets` once per stage first
 	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
 		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
@@ -69,10 +69,10 @@ stack:  ## Create or update STAGE's stack alone (what Zappa does not create); ru
 deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function
 	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
-{%- else %}
+{%- elif has('secrets_in_environment') %}
 # The secrets of .env.example come from ENV_FILE or the environment, and are checked before
 # anything is deployed. dev/stage_secrets.py hands the stack its parameters on the standard
-# input of `aws cloudformation deploy`{% if cookiecutter.storage == 'rds' %} (the database's password among them){% endif %}, never on its command line;
+# input of `aws cloudformation deploy`{% if has('sql_store') %} (the database's password among them){% endif %}, never on its command line;
 # Zappa gets the function's in a settings file only you can read (dev/zappa_stage.py).
 stack: | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (what Zappa does not create), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
@@ -86,10 +86,10 @@ deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the functi
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 	$(MAKE) --no-print-directory frontend-deploy
 {%- endif %}
 
@@ -100,11 +100,11 @@ rollback: | $(ZAPPA)  ## Put STAGE's function back on its previous code (zappa r
 	$(ZAPPA) rollback $(STAGE) --num-rollback 1
 
 # The function and its API first (zappa undeploy), then the stack.
-delete: | $(ZAPPA)  ## Delete STAGE: the function, its API and its stack ({% if cookiecutter.storage == 'rds' %}the database is snapshotted; see README.md first{% else %}its table is retained{% endif %})
+delete: | $(ZAPPA)  ## Delete STAGE: the function, its API and its stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(ZAPPA) undeploy $(STAGE) --yes
 	aws cloudformation delete-stack --region $(REGION) --stack-name $(STACK)
 	aws cloudformation wait stack-delete-complete --region $(REGION) --stack-name $(STACK)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 # The migrations run in the stage's function, inside the VPC, through `zappa invoke`.
 migrate-stage: | $(ZAPPA)  ## Migrate STAGE's deployed database; DOWNGRADE=-1 undoes the newest migration

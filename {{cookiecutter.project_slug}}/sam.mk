@@ -11,7 +11,7 @@ BUILD_DIR := .aws-sam/build
 RUNTIME_SDK := .aws-sam/runtime-sdk
 SOURCES := $(shell find src -type f -not -path '*/__pycache__/*')
 
-.PHONY: sam-validate build build-ApiFunction {% if cookiecutter.storage == 'rds' %}build-MigrateFunction build-MigrationHook migrate-stage {% endif %}logs sam-clean
+.PHONY: sam-validate build build-ApiFunction {% if has('sql_store') %}build-MigrateFunction build-MigrationHook migrate-stage {% endif %}logs sam-clean
 
 install: $(SAM_VENV)/bin/sam
 lint: sam-validate
@@ -26,18 +26,18 @@ $(BUILD_DIR)/template.yaml: $(TEMPLATE) pyproject.toml uv.lock Makefile sam.mk d
 	$(SAM) build --template $(TEMPLATE)
 
 # Run by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 # The migration function and its hook before traffic have the same code and other
 # handlers; SAM builds each function of a Makefile on its own, so the recipe runs once for each.
 build-ApiFunction build-MigrateFunction build-MigrationHook:
-{%- else %}
+{%- elif has('key_value_store') %}
 build-ApiFunction:
 {%- endif %}
 	$(PACK) $(ARTIFACTS_DIR)
 
 logs: | $(SAM)  ## Tail STAGE's function logs
 	$(SAM) logs --stack-name $(STACK) --region $(REGION) --name ApiFunction --tail
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 # Through the stage's migration function (dev/migrate.py), inside its VPC.
 migrate-stage: | $(VENV)/pyvenv.cfg  ## Migrate STAGE's deployed database; DOWNGRADE=-1 undoes the newest migration

@@ -1,4 +1,4 @@
-"""{% if cookiecutter.deployment == 'zappa' %}A Lambda invoke, locally{% else %}``sam local invoke`` without Docker{% endif %}: one event through the built artifact's handler.
+"""{% if has('zappa_built') %}A Lambda invoke, locally{% elif has('sam_built') %}``sam local invoke`` without Docker{% endif %}: one event through the built artifact's handler.
 
 ``python -m dev.invoke events/http-api-v2-health.json`` (what ``make invoke``
 runs) builds what is missing, uses the local stand-ins of ``make dev`` (see
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parent.parent
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
 # The package `make build` (zappa package) made, unpacked; Zappa's handler is at its root.
 ARTIFACT = PROJECT / ".zappa" / "package"
 RUNTIME_SDK = PROJECT / ".zappa" / "runtime-sdk"
@@ -42,8 +42,8 @@ HANDLER = "handler.lambda_handler"
 FUNCTION_NAME = "{{ cookiecutter.project_slug }}-api-local"
 REGION = "{{ cookiecutter.aws_region }}"
 MEMORY_MB = 512
-TIMEOUT_SECONDS = {% if cookiecutter.storage == 'rds' %}900{% else %}10{% endif %}
-{%- else %}
+TIMEOUT_SECONDS = {% if has('sql_store') %}900{% elif has('key_value_store') %}10{% endif %}
+{%- elif has('sam_built') %}
 ARTIFACT = PROJECT / ".aws-sam" / "build" / "ApiFunction"
 RUNTIME_SDK = PROJECT / ".aws-sam" / "runtime-sdk"
 # What `make` builds when it is missing, and the file that shows it is there.

@@ -16,7 +16,7 @@ def services(purpose: str) -> AbstractContextManager[None]:
 def configure(stage: str) -> dict[str, str]:
     """Return the environment the app needs (every stage has the same secrets)."""
     return {"CURSOR_SIGNING_KEY": CURSOR_SIGNING_KEY, "ADMIN_TOKEN": ADMIN_TOKEN}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def database_environment(url: str) -> dict[str, str]:

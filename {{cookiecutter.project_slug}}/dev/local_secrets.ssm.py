@@ -1,5 +1,5 @@
 """Local secrets: SecureString parameters in the emulator's SSM, as deployed.
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 The database's credentials go to the emulator's Secrets Manager, where RDS
 keeps them for a deployed stage.
@@ -8,11 +8,11 @@ keeps them for a deployed stage.
 
 from __future__ import annotations
 
-{% if cookiecutter.storage == 'rds' -%}
+{% if has('sql_store') -%}
 import json
 {% endif -%}
 from contextlib import AbstractContextManager
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 from sqlalchemy.engine import URL, make_url
 {%- endif %}
@@ -35,7 +35,7 @@ def configure(stage: str) -> dict[str, str]:
     for name, value in {"cursor-signing-key": CURSOR_SIGNING_KEY, "admin-token": ADMIN_TOKEN}.items():
         ssm.put_parameter(Name=path + name, Value=value, Type="SecureString", Overwrite=True)
     return {**local_aws.client_environment(), "SECRETS_PATH": path}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def database_environment(url: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
     python -m dev.pack function DIRECTORY
     python -m dev.pack runtime-sdk DIRECTORY
 
-``make build`` runs the first ({% if cookiecutter.deployment == 'zappa' %}into the virtualenv ``zappa package`` packs{% else %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
+``make build`` runs the first ({% if has('zappa_built') %}into the virtualenv ``zappa package`` packs{% elif has('sam_built') %}for ``sam build``, whose Makefile builder gives the directory{% endif %}),
 ``make invoke`` the second, both through ``uv run`` in the project's
 environment. The function's code is:
 
@@ -11,7 +11,7 @@ environment. The function's code is:
   --no-dev``), from wheels built for Lambda whatever machine builds: its
   architecture, its CPython, and manylinux up to glibc 2.34 (Amazon Linux
   2023). boto3 is not among them: the runtime provides it;
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 * of Powertools, only the utilities the app imports (``POWERTOOLS_UTILITIES``);
 {%- endif %}
 * every dependency as bytecode only. Lambda's code directory is read-only, so
@@ -42,10 +42,10 @@ APP = PROJECT / "src" / "{{ cookiecutter.package_name }}"
 # runtimes), whose glibc 2.34 loads a wheel for any manylinux up to that (some
 # binary wheels need 2.28 or newer).
 PYTHON_VERSION = "{{ cookiecutter.python_version }}"
-PYTHON_PLATFORM = "{{ 'aarch64' if cookiecutter.architecture == 'arm64' else cookiecutter.architecture }}-manylinux_2_34"
+PYTHON_PLATFORM = "{{ 'aarch64' if has('arm_cpu') else cookiecutter.architecture }}-manylinux_2_34"
 # The dependency group of what the Lambda runtime provides (pyproject.toml).
 RUNTIME_GROUP = "lambda-runtime"
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 # Powertools (for its Parameters utility) is a toolbox, mostly of parts a Flask
 # app never imports (its own event handler, parsers, idempotency...): the
 # artifact keeps only these of its utilities, which halves the zip. Add one
@@ -112,7 +112,7 @@ def copy_app(package: Path, directory: Path) -> None:
     )
     if not compiled:
         raise PackError(f"the app's modules under {package} do not compile (see above)")
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 
 def prune_powertools(directory: Path) -> None:
@@ -137,7 +137,7 @@ def pack_function(directory: Path) -> None:
     # in Lambda, and its lock on the directory.
     shutil.rmtree(directory / "bin", ignore_errors=True)
     (directory / ".lock").unlink(missing_ok=True)
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     prune_powertools(directory)
 {%- endif %}
     compile_dependencies(directory)

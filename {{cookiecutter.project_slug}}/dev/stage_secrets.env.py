@@ -1,5 +1,5 @@
 """The stage's secrets, from ``.env`` (which ``make`` loads) or the environment, never on a command line.
-{%- if cookiecutter.deployment == 'sam' %}
+{%- if has('sam_deploys') %}
 
     python -m dev.stage_secrets deploy dev --sam .venv-sam/bin/sam
 
@@ -8,17 +8,17 @@ the stage's ``parameter_overrides`` from samconfig.toml, and its secrets,
 which are ``NoEcho`` stack parameters, in a file only you can read (mode 0600,
 in a directory of its own) that is removed when ``sam deploy`` ends, whichever
 way it ends. ``sam deploy`` runs without them in its environment.
-{%- elif cookiecutter.deployment == 'zappa' %}
+{%- elif has('cloudformation_deploys') %}
 
     python -m dev.stage_secrets stack Stage=dev -- aws cloudformation deploy ... --parameter-overrides file:///dev/stdin
 
 ``make stack`` (and so ``make deploy``): runs the command with the stack's
 parameters on its standard input, as ``aws cloudformation deploy`` reads them
-from a file: those given, and the secrets among them{% if cookiecutter.storage == 'rds' %} (the database's
+from a file: those given, and the secrets among them{% if has('sql_store') %} (the database's
 password, ``DatabaseMasterPassword``){% endif %}. Every secret is checked first, so a missing
 one stops the deploy before anything changes; Zappa gives the function its
 secrets (dev/zappa_stage.py). The command runs without them in its environment.
-{%- else %}
+{%- elif has('pipeline_deploys') %}
 
     python -m dev.stage_secrets store dev
 
@@ -36,7 +36,7 @@ an option. A missing secret stops with the name of the variable to set.
 
 from __future__ import annotations
 
-{% if cookiecutter.deployment == 'sam' -%}
+{% if has('sam_deploys') -%}
 import argparse
 import json
 import os
@@ -50,7 +50,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-{%- elif cookiecutter.deployment == 'zappa' -%}
+{%- elif has('cloudformation_deploys') -%}
 import argparse
 import json
 import os
@@ -59,7 +59,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-{%- else -%}
+{%- elif has('pipeline_deploys') -%}
 import argparse
 import json
 import os
@@ -75,30 +75,30 @@ from botocore.exceptions import BotoCoreError, ClientError
 @dataclass(frozen=True)
 class Secret:
     variable: str  # in .env or the environment
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
     parameter: str | None  # the NoEcho stack parameter it is; None: Zappa gives it to the function only
-{%- else %}
+{%- elif has('sam_built') %}
     parameter: str  # the NoEcho stack parameter it is
 {%- endif %}
     optional: bool = False  # may be empty
 
 
 SECRETS = (
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
     Secret("CURSOR_SIGNING_KEY", None),
     Secret("ADMIN_TOKEN", None, optional=True),
-{%- else %}
+{%- elif has('sam_built') %}
     Secret("CURSOR_SIGNING_KEY", "CursorSigningKey"),
     Secret("ADMIN_TOKEN", "AdminToken", optional=True),
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     Secret("DATABASE_PASSWORD", "DatabaseMasterPassword"),
 {%- endif %}
 )
-{%- if cookiecutter.deployment == 'sam' %}
+{%- if has('sam_deploys') %}
 PROJECT = Path(__file__).resolve().parent.parent
 SAMCONFIG = PROJECT / "samconfig.toml"
-{%- elif cookiecutter.deployment == 'codestar' %}
+{%- elif has('pipeline_deploys') %}
 REGION = "{{ cookiecutter.aws_region }}"
 {%- endif %}
 
@@ -120,16 +120,16 @@ def read(environ: Mapping[str, str], source: str) -> dict[str, str]:
 
 def stack_parameters(values: Mapping[str, str]) -> dict[str, str]:
     """The secrets that are stack parameters, by parameter."""
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
     return {secret.parameter: values[secret.variable] for secret in SECRETS if secret.parameter is not None}
-{%- else %}
+{%- elif has('sam_built') %}
     return {secret.parameter: values[secret.variable] for secret in SECRETS}
 {%- endif %}
 
 
 def env_file_source(env_file: str) -> str:
     return f"{env_file} (see .env.example) or the environment"
-{%- if cookiecutter.deployment == 'sam' %}
+{%- if has('sam_deploys') %}
 
 
 def stage_overrides(stage: str, samconfig: Path = SAMCONFIG) -> list[str]:
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     except SecretsError as error:
         print(f"Could not deploy stage {args.stage}: {error}", file=sys.stderr)
         return 1
-{%- elif cookiecutter.deployment == 'zappa' %}
+{%- elif has('cloudformation_deploys') %}
 
 
 def parameters_document(given: Sequence[str], values: Mapping[str, str]) -> dict[str, dict[str, str]]:
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     except SecretsError as error:
         print(f"Could not deploy the stack: {error}", file=sys.stderr)
         return 1
-{%- else %}
+{%- elif has('pipeline_deploys') %}
 
 
 def secret_id(stage: str) -> str:

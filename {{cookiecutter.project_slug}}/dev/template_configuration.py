@@ -8,10 +8,10 @@ the stack's parameters and tags. Each stage's committed values are in
 which every role of the stack must carry (the deploy role may create no role
 without it), is the pipeline's, and CodeBuild has its ARN in
 ``PERMISSIONS_BOUNDARY_ARN``;
-{%- if cookiecutter.secrets == 'env' %} the secrets, ``NoEcho`` parameters, are
+{%- if has('secrets_in_environment') %} the secrets, ``NoEcho`` parameters, are
 never committed: CodeBuild reads them from the stage's Secrets Manager secret
 (``make secrets``) into its environment, and they are added here.
-{%- else %} the secrets stay in SSM, where the
+{%- elif has('secrets_service') %} the secrets stay in SSM, where the
 function reads them at run time.
 {%- endif %} An empty value
 stops the build with the name of the file and key to fill in.
@@ -25,7 +25,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 
 from dev.stage_secrets import SecretsError, read, stack_parameters
 {%- endif %}
@@ -47,7 +47,7 @@ def stage_file(stage: str, project: Path = PROJECT) -> Path:
 def configuration(
     stage: str, environ: Mapping[str, str], project: Path = PROJECT
 ) -> dict[str, dict[str, str]]:
-    """The stage's parameters and tags, with its permissions boundary{% if cookiecutter.secrets == 'env' %} and secrets{% endif %} from ``environ``."""
+    """The stage's parameters and tags, with its permissions boundary{% if has('secrets_in_environment') %} and secrets{% endif %} from ``environ``."""
     source = stage_file(stage, project)
     if not source.is_file():
         raise ConfigurationError(f"no {source.name}: each stage has a template-configuration.<stage>.json")
@@ -64,7 +64,7 @@ def configuration(
             f"{BOUNDARY_VARIABLE} is not set: the pipeline's build gives the stage's permissions boundary"
         )
     parameters["PermissionsBoundaryArn"] = boundary
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
     try:
         parameters.update(stack_parameters(read(environ, "the stage's secret, with `make secrets`")))
     except SecretsError as error:

@@ -1,13 +1,13 @@
 """``make deploy``'s second step: a stage's function, deployed by Zappa with what its stack says.
 
     python -m dev.zappa_stage deploy dev --package .zappa/dev.zip
-    python -m dev.zappa_stage settings dev      # what Zappa would get{% if cookiecutter.secrets == 'env' %}, secrets masked{% endif %}
+    python -m dev.zappa_stage settings dev      # what Zappa would get{% if has('secrets_in_environment') %}, secrets masked{% endif %}
 
 The stage's stack ({{ cookiecutter.project_slug }}-<stage>, infra/stack.yaml, deployed first)
 holds the function's role, its store, what its secrets allow and the bucket
 Zappa uploads to. Zappa gets zappa_settings.json's stage plus, from the
-stack's outputs, ``role_arn``, ``s3_bucket``{% if cookiecutter.storage == 'rds' %}, ``vpc_config``{% endif %} and the function's
-environment{% if cookiecutter.secrets == 'env' %} (with the secrets, from the environment: ``make deploy`` reads
+stack's outputs, ``role_arn``, ``s3_bucket``{% if has('in_vpc') %}, ``vpc_config``{% endif %} and the function's
+environment{% if has('secrets_in_environment') %} (with the secrets, from the environment: ``make deploy`` reads
 ``.env``){% endif %}, in a settings file of its own that is removed afterwards: nothing
 is copied by hand. Then ``zappa deploy`` creates the function and its HTTP
 API, or ``zappa update`` gives it the new package and settings, and the API's
@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-{%- if cookiecutter.storage == 'rds' and cookiecutter.secrets == 'env' %}
+{%- if has('sql_store') and has('secrets_in_environment') %}
 from urllib.parse import quote
 {%- endif %}
 
@@ -37,8 +37,8 @@ STACK_PREFIX = "{{ cookiecutter.project_slug }}"
 REGION = "{{ cookiecutter.aws_region }}"
 # The resource of Zappa's own stack (named like the function) that is its HTTP API.
 ZAPPA_API_RESOURCE = "ApiV2"
-{%- if cookiecutter.secrets == 'env' %}
-SECRETS = ("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if cookiecutter.storage == 'rds' %}, "DATABASE_URL"{% endif %})
+{%- if has('secrets_in_environment') %}
+SECRETS = ("CURSOR_SIGNING_KEY", "ADMIN_TOKEN"{% if has('sql_store') %}, "DATABASE_URL"{% endif %})
 {%- endif %}
 
 
@@ -52,37 +52,37 @@ def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
 
 
 def function_environment(outputs: Mapping[str, str], environ: Mapping[str, str]) -> dict[str, str]:
-    """The function's environment variables that come from the stack{% if cookiecutter.secrets == 'env' %}, and its secrets{% endif %}."""
+    """The function's environment variables that come from the stack{% if has('secrets_in_environment') %}, and its secrets{% endif %}."""
     return {
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
         "TABLE_NAME": outputs["TableName"],
-{%- else %}
+{%- elif has('sql_store') %}
         "DATABASE_TLS": outputs["DatabaseTls"],
         "DATABASE_POOL_SIZE": outputs["DatabasePoolSize"],
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
         # Without credentials: the function reads them from the secret RDS keeps.
         "DATABASE_URL": outputs["DatabaseUrl"],
         "DATABASE_SECRET_ARN": outputs["DatabaseSecretArn"],
-{%- else %}
+{%- elif has('secrets_in_environment') %}
         "DATABASE_URL": with_credentials(
             outputs["DatabaseUrl"], outputs["DatabaseUsername"], environ["DATABASE_PASSWORD"]
         ),
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
         "SECRETS_PATH": outputs["SecretsPath"],
         # Seconds a fetched secret is reused by the container before it is read again.
         "POWERTOOLS_PARAMETERS_MAX_AGE": "300",
-{%- else %}
+{%- elif has('secrets_in_environment') %}
         "CURSOR_SIGNING_KEY": environ["CURSOR_SIGNING_KEY"],
         "ADMIN_TOKEN": environ.get("ADMIN_TOKEN", ""),
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
         # The one origin whose pages may call the API (CORS): this stage's site.
         "SITE_ORIGINS": outputs["SiteUrl"],
 {%- endif %}
     }
-{%- if cookiecutter.storage == 'rds' and cookiecutter.secrets == 'env' %}
+{%- if has('sql_store') and has('secrets_in_environment') %}
 
 
 def with_credentials(url: str, username: str, password: str) -> str:
@@ -109,7 +109,7 @@ def stage_settings(
     config.update(
         role_arn=outputs["FunctionRoleArn"],
         s3_bucket=outputs["DeploymentBucketName"],
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('in_vpc') %}
         vpc_config={
             "SubnetIds": outputs["PrivateSubnetIds"].split(","),
             "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],
@@ -185,7 +185,7 @@ def deploy(stage: str, package: Path, zappa: str, clients: Any) -> int:
 
 
 def shown(settings: Mapping[str, Any], stage: str) -> dict[str, Any]:
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
     """The stage's settings as printed: secrets masked."""
     config = dict(settings[stage])
     config["aws_environment_variables"] = {
@@ -193,7 +193,7 @@ def shown(settings: Mapping[str, Any], stage: str) -> dict[str, Any]:
         for name, value in config["aws_environment_variables"].items()
     }
     return config
-{%- else %}
+{%- elif has('secrets_service') %}
     """The stage's settings as printed."""
     return dict(settings[stage])
 {%- endif %}
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as missing:
         print(
             f"Could not {args.command} stage {args.stage}: no {missing} in its stack's outputs"
-            "{% if cookiecutter.secrets == 'env' %} or the environment (.env){% endif %}, or in zappa_settings.json",
+            "{% if has('secrets_in_environment') %} or the environment (.env){% endif %}, or in zappa_settings.json",
             file=sys.stderr,
         )
         return 1

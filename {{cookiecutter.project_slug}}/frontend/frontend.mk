@@ -18,10 +18,10 @@ install: frontend-install
 lint: frontend-lint
 test: frontend-test
 audit: frontend-audit
-{%- if cookiecutter.deployment == 'codestar' %}
+{%- if has('pipeline_deploys') %}
 # The pipeline builds and publishes the app (post-deploy); `make deploy` only starts it.
 post-deploy: frontend-build
-{%- else %}
+{%- elif has('machine_deploys') %}
 # A broken build stops the deploy before the stack changes.
 deploy: frontend-build
 {%- endif %}

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from dev import local
 
 from {{ cookiecutter.package_name }}.app import create_app
-{%- if cookiecutter.deployment != 'zappa' %}
+{%- if has('sam_built') %}
 from {{ cookiecutter.package_name }}.handler import make_handler
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -22,7 +22,7 @@ from {{ cookiecutter.package_name }}.storage import QuestionRepository
 
 from . import aws_calls
 from .events import FakeLambdaContext
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
 from .zappa_handler import make_handler
 {%- endif %}
 

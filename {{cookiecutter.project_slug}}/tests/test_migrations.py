@@ -148,7 +148,7 @@ def test_make_migrate_invokes_the_stages_migration_function_once() -> None:
 
 def test_make_migrate_fails_when_the_migration_fails() -> None:
     assert make_migrate.migrate_stage("dev", {"command": "upgrade"}, FakeLambda("Unhandled")) == 1
-{%- if cookiecutter.deployment in ('sam', 'codestar') %}
+{%- if has('pre_traffic_hook') %}
 
 
 class FakeDeploy(FakeLambda):

@@ -74,7 +74,7 @@ def test_the_app_keeps_its_sources_with_bytecode_beside_them(tmp_path: Path) -> 
     assert_unchecked_bytecode(code / "app" / "api" / "__pycache__" / f"routes.{tag}.pyc")
     assert_unchecked_bytecode(code / "app" / "__pycache__" / f"__init__.{tag}.pyc")
     assert not (code / "app" / "__pycache__" / "old.cpython-00.pyc").exists()
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
 
 
 def test_powertools_keeps_the_utilities_the_app_imports(tmp_path: Path) -> None:

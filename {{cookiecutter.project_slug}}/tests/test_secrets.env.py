@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 
 from {{ cookiecutter.package_name }}.secrets import (
     MissingSecretError,
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     database_url,
 {%- endif %}
     find_secret,
@@ -50,7 +50,7 @@ def test_missing_cursor_key_fails_listing_and_logs_its_name(
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
     assert "CURSOR_SIGNING_KEY" in capsys.readouterr().out
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def test_database_url_is_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-{% if cookiecutter.storage == 'rds' -%}
+{% if has('sql_store') -%}
 import json
 {% endif -%}
 import os
@@ -11,7 +11,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
 from flask.testing import FlaskClient
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -19,13 +19,13 @@ from sqlalchemy.exc import OperationalError
 
 from {{ cookiecutter.package_name }}.secrets import (
     MissingSecretError,
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     database_url,
 {%- endif %}
     find_secret,
     get_secret,
 )
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 from {{ cookiecutter.package_name }}.storage.database import EngineSettings, make_engine
 {%- endif %}
 
@@ -80,7 +80,7 @@ def test_missing_cursor_key_fails_listing_and_logs_its_name(
     response = client.get("/questions", query_string={"limit": 1})
     assert response.status_code == 500
     assert f"/{SLUG}/{stage}/cursor-signing-key" in capsys.readouterr().out
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def test_database_credentials_come_from_the_rds_secret(stage: str) -> None:

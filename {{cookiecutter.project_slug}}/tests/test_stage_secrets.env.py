@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-{%- if cookiecutter.deployment != 'codestar' %}
+{%- if has('machine_deploys') %}
 import stat
 import sys
 from pathlib import Path
 {%- endif %}
 from typing import Any
 
-{% if cookiecutter.deployment == 'codestar' -%}
+{% if has('pipeline_deploys') -%}
 import boto3
 {% endif -%}
 import pytest
-{%- if cookiecutter.deployment == 'codestar' %}
+{%- if has('pipeline_deploys') %}
 from botocore.stub import Stubber
 {%- endif %}
 
@@ -25,7 +25,7 @@ from dev.stage_secrets import SecretsError, read, stack_parameters
 SECRETS = {
     "CURSOR_SIGNING_KEY": "-k" + "k" * 46,
     "ADMIN_TOKEN": "an admin's token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "pass.word_with~marks",
 {%- endif %}
 }
@@ -45,21 +45,21 @@ def test_a_missing_secret_names_its_variable_and_where_to_set_it() -> None:
 
 
 def test_the_stack_parameters_among_the_secrets() -> None:
-{%- if cookiecutter.deployment == 'zappa' and cookiecutter.storage == 'dynamodb' %}
+{%- if has('zappa_built') and has('key_value_store') %}
     # Zappa gives the function every secret: the stack takes none.
     assert stack_parameters(SECRETS) == {}
 {%- else %}
     assert stack_parameters(SECRETS) == {
-{%- if cookiecutter.deployment != 'zappa' %}
+{%- if has('sam_built') %}
         "CursorSigningKey": SECRETS["CURSOR_SIGNING_KEY"],
         "AdminToken": SECRETS["ADMIN_TOKEN"],
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
         "DatabaseMasterPassword": SECRETS["DATABASE_PASSWORD"],
 {%- endif %}
     }
 {%- endif %}
-{%- if cookiecutter.deployment != 'codestar' %}
+{%- if has('machine_deploys') %}
 
 
 # Stands in for the deploy tool: records its arguments, environment, standard input (when
@@ -102,16 +102,16 @@ def assert_no_secret_in(record: dict[str, Any]) -> None:
         assert value not in record["environ"].values(), "a secret in the tool's environment"
     assert not set(SECRETS) & set(record["environ"]), "the secrets' variables in the tool's environment"
 {%- endif %}
-{%- if cookiecutter.deployment == 'sam' %}
+{%- if has('sam_deploys') %}
 
 
 def test_each_stage_keeps_its_own_overrides() -> None:
     assert stage_secrets.stage_overrides("dev") == ["Stage=dev"]
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert stage_secrets.stage_overrides("prod") == [
         "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
     ]
-{%- else %}
+{%- elif has('key_value_store') %}
     assert stage_secrets.stage_overrides("prod") == ["Stage=prod TrafficShifting=Canary10Percent10Minutes"]
 {%- endif %}
 
@@ -148,7 +148,7 @@ def test_a_missing_secret_stops_before_sam_runs(
     assert stage_secrets.main(["deploy", "dev", "--sam", str(sam), "--env-file", ".env.prod"]) == 1
     assert "CURSOR_SIGNING_KEY is not set: put it in .env.prod" in capsys.readouterr().err
     assert not record_file.exists()
-{%- elif cookiecutter.deployment == 'zappa' %}
+{%- elif has('cloudformation_deploys') %}
 
 
 def test_the_parameters_document_is_what_cloudformation_deploy_reads() -> None:
@@ -194,7 +194,7 @@ def test_without_a_command_it_stops_with_one_line(capsys: pytest.CaptureFixture[
         stage_secrets.main(["stack", "Stage=dev"])
     assert stopped.value.code == 2
     assert "give the command to run after --" in capsys.readouterr().err
-{%- else %}
+{%- elif has('pipeline_deploys') %}
 
 
 @pytest.fixture

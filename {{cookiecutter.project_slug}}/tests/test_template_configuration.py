@@ -12,29 +12,29 @@ from dev import template_configuration
 from dev.template_configuration import ConfigurationError, configuration
 
 PROJECT = Path(__file__).resolve().parent.parent
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 SECRETS = {
     "CURSOR_SIGNING_KEY": "k" * 48,
     "ADMIN_TOKEN": "admin-token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "p" * 24,
 {%- endif %}
 }
-{%- else %}
+{%- elif has('secrets_service') %}
 SECRETS: dict[str, str] = {}
 {%- endif %}
-# What CodeBuild's environment holds: the pipeline's permissions boundary{% if cookiecutter.secrets == 'env' %} and the stage's secrets{% endif %}.
+# What CodeBuild's environment holds: the pipeline's permissions boundary{% if has('secrets_in_environment') %} and the stage's secrets{% endif %}.
 BOUNDARY = "arn:aws:iam::123456789012:policy/{{ cookiecutter.project_slug }}-dev-permissions-boundary"
 ENVIRON = {"PERMISSIONS_BOUNDARY_ARN": BOUNDARY, **SECRETS}
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the committed stage files{% if cookiecutter.storage == 'rds' %}, with the network filled in as a user would{% endif %}."""
+    """A copy of the committed stage files{% if has('sql_store') %}, with the network filled in as a user would{% endif %}."""
     for stage in ("dev", "prod"):
         name = f"template-configuration.{stage}.json"
         shutil.copy(PROJECT / name, tmp_path / name)
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('in_vpc') %}
         document = json.loads((tmp_path / name).read_text(encoding="utf-8"))
         network = {"VpcId": "vpc-0a1b2c3d", "PrivateSubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b"}
         document["Parameters"].update(network)
@@ -49,10 +49,10 @@ def test_each_stage_deploys_its_own_stack_parameters_and_tags(project: Path, sta
     assert document["Parameters"]["Stage"] == stage
     assert document["Parameters"]["PermissionsBoundaryArn"] == BOUNDARY
     assert document["Tags"] == {"project": "{{ cookiecutter.project_slug }}", "stage": stage}
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
     assert document["Parameters"]["CursorSigningKey"] == SECRETS["CURSOR_SIGNING_KEY"]
     assert document["Parameters"]["AdminToken"] == SECRETS["ADMIN_TOKEN"]
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert document["Parameters"]["DatabaseMasterPassword"] == SECRETS["DATABASE_PASSWORD"]
 {%- endif %}
 
@@ -73,14 +73,14 @@ def test_a_missing_secret_stops_the_build(project: Path) -> None:
 def test_moderation_may_stay_disabled(project: Path) -> None:
     secrets = {key: value for key, value in ENVIRON.items() if key != "ADMIN_TOKEN"}
     assert configuration("dev", secrets, project)["Parameters"]["AdminToken"] == ""
-{%- else %}
+{%- elif has('secrets_service') %}
 
 
 def test_secrets_stay_out_of_the_configuration(project: Path) -> None:
     parameters = configuration("dev", {**ENVIRON, "CURSOR_SIGNING_KEY": "leaked"}, project)["Parameters"]
     assert "leaked" not in parameters.values()
 {%- endif %}
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def test_the_network_must_be_filled_in(project: Path) -> None:

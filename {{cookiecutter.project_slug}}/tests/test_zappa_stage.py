@@ -18,36 +18,36 @@ OUTPUTS = {
     "FunctionName": "{{ cookiecutter.project_slug }}-api-dev",
     "FunctionRoleArn": "arn:aws:iam::123456789012:role/{{ cookiecutter.project_slug }}-dev-FunctionRole-1A2B",
     "DeploymentBucketName": "{{ cookiecutter.project_slug }}-dev-deploymentbucket-1a2b",
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
     "TableName": "{{ cookiecutter.project_slug }}-dev-Table-1A2B",
-{%- else %}
+{%- elif has('sql_store') %}
     "FunctionSecurityGroupId": "sg-0123456789abcdef0",
     "PrivateSubnetIds": "subnet-0aaa,subnet-0bbb",
-    "DatabaseUrl": "{% if cookiecutter.rds_engine == 'postgres' %}postgresql+psycopg{% else %}mysql+pymysql{% endif %}://db.example.internal:5432/app?connect_timeout=5",
+    "DatabaseUrl": "{% if has('postgresql_database') %}postgresql+psycopg{% elif has('mysql_database') %}mysql+pymysql{% endif %}://db.example.internal:5432/app?connect_timeout=5",
     "DatabaseTls": "require",
     "DatabasePoolSize": "1",
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     "DatabaseSecretArn": "arn:aws:secretsmanager:{{ cookiecutter.aws_region }}:123456789012:secret:rds!db-1a2b",
-{%- else %}
+{%- elif has('secrets_in_environment') %}
     "DatabaseUsername": "dbadmin",
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     "SecretsPath": "/{{ cookiecutter.project_slug }}/dev/",
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     "SiteUrl": "https://d111111abcdef8.cloudfront.net",
 {%- endif %}
 }
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 SECRETS = {
     "CURSOR_SIGNING_KEY": "k" * 40,
     "ADMIN_TOKEN": "a-token",
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     "DATABASE_PASSWORD": "pass.word_with~marks",
 {%- endif %}
 }
-{%- else %}
+{%- elif has('secrets_service') %}
 SECRETS: dict[str, str] = {}
 {%- endif %}
 
@@ -61,31 +61,31 @@ def test_stage_settings_come_from_the_stack() -> None:
     environment = dev["aws_environment_variables"]
     assert environment["SERVICE_NAME"] == "{{ cookiecutter.project_slug }}"
     assert environment["LOG_LEVEL"] == "DEBUG"
-{%- if cookiecutter.storage == 'dynamodb' %}
+{%- if has('key_value_store') %}
     assert environment["TABLE_NAME"] == OUTPUTS["TableName"]
     assert "vpc_config" not in dev
-{%- else %}
+{%- elif has('sql_store') %}
     assert dev["vpc_config"] == {
         "SubnetIds": ["subnet-0aaa", "subnet-0bbb"],
         "SecurityGroupIds": ["sg-0123456789abcdef0"],
     }
     assert environment["DATABASE_TLS"] == "require"
     assert environment["DATABASE_POOL_SIZE"] == "1"
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     assert environment["DATABASE_URL"] == OUTPUTS["DatabaseUrl"]
     assert environment["DATABASE_SECRET_ARN"] == OUTPUTS["DatabaseSecretArn"]
-{%- else %}
+{%- elif has('secrets_in_environment') %}
     scheme, _, rest = OUTPUTS["DatabaseUrl"].partition("://")
     assert environment["DATABASE_URL"] == f"{scheme}://dbadmin:pass.word_with~marks@{rest}"
 {%- endif %}
 {%- endif %}
-{%- if cookiecutter.secrets == 'ssm' %}
+{%- if has('secrets_service') %}
     assert environment["SECRETS_PATH"] == "/{{ cookiecutter.project_slug }}/dev/"
-{%- else %}
+{%- elif has('secrets_in_environment') %}
     assert environment["CURSOR_SIGNING_KEY"] == SECRETS["CURSOR_SIGNING_KEY"]
     assert environment["ADMIN_TOKEN"] == "a-token"
 {%- endif %}
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     assert environment["SITE_ORIGINS"] == OUTPUTS["SiteUrl"]
 {%- endif %}
     assert settings["prod"] == SETTINGS["prod"], "another stage's settings are left as they are"
@@ -106,7 +106,7 @@ def test_the_settings_name_what_the_package_is_built_for() -> None:
     assert dev["app_function"] == "{{ cookiecutter.package_name }}.wsgi.app"
     assert (dev["use_precompiled_packages"], dev["slim_handler"]) == (False, False)
     assert {"tests", "dev", "src", "boto3", "botocore"} <= set(dev["exclude"])
-{%- if cookiecutter.secrets == 'env' %}
+{%- if has('secrets_in_environment') %}
 
 
 def test_printed_settings_mask_the_secrets() -> None:
@@ -114,7 +114,7 @@ def test_printed_settings_mask_the_secrets() -> None:
     printed = json.dumps(zappa_stage.shown(settings, "dev"))
     assert SECRETS["CURSOR_SIGNING_KEY"] not in printed
     assert "a-token" not in printed
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
     assert "pass.word_with~marks" not in printed
 {%- endif %}
 {%- endif %}

@@ -13,7 +13,7 @@ from werkzeug.exceptions import InternalServerError
 from . import TITLE
 from . import __doc__ as description
 from .api import Api, health, questions, refuse_deep_json
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
 from .cors import allow_site_origins
 {%- endif %}
 from .log import logger
@@ -52,7 +52,7 @@ def create_app(
     api.spec.components.security_scheme(questions.ADMIN_SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     api.register_blueprint(health.blp)
     api.register_blueprint(questions.blp)
-{%- if cookiecutter.frontend == 'spa' %}
+{%- if has('site') %}
     allow_site_origins(app)
 {%- endif %}
 

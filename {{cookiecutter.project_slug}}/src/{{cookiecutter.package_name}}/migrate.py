@@ -1,6 +1,6 @@
-"""The migration function: Alembic migrations of this stage's database, {% if cookiecutter.deployment in ('sam', 'codestar') %}before a release serves{% else %}run after each deploy{% endif %}.
+"""The migration function: Alembic migrations of this stage's database, {% if has('pre_traffic_hook') %}before a release serves{% else %}run after each deploy{% endif %}.
 
-{% if cookiecutter.deployment in ('sam', 'codestar') -%}
+{% if has('pre_traffic_hook') -%}
 ``before_traffic`` (CodeDeploy's hook in each deploy) and ``make migrate-stage STAGE=...``
 invoke it directly, never through API Gateway, with up to 15 minutes to finish.
 {%- else -%}
@@ -18,7 +18,7 @@ when a migration fails; on engines with transactional DDL nothing of that run st
 
 from __future__ import annotations
 
-{% if cookiecutter.deployment in ('sam', 'codestar') -%}
+{% if has('pre_traffic_hook') -%}
 import json
 import logging
 import os
@@ -40,7 +40,7 @@ from .storage.database import EngineSettings, make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "storage" / "migrations"
 COMMANDS = ("upgrade", "downgrade", "current")
-{%- if cookiecutter.deployment in ('sam', 'codestar') %}
+{%- if has('pre_traffic_hook') %}
 # What before_traffic keeps of its own time to report the verdict, whatever the migrations take.
 HOOK_MARGIN_SECONDS = 30
 {%- endif %}
@@ -89,7 +89,7 @@ def alembic_config(connection: Connection) -> Config:
 
 def revisions(connection: Connection) -> list[str]:
     return sorted(MigrationContext.configure(connection).get_current_heads())
-{%- if cookiecutter.deployment in ('sam', 'codestar') %}
+{%- if has('pre_traffic_hook') %}
 
 
 def before_traffic(event: dict[str, Any], context: Any, clients: Callable[[str], Any] | None = None) -> None:
@@ -133,7 +133,7 @@ def before_traffic(event: dict[str, Any], context: Any, clients: Callable[[str],
             status=status,
         )
 {%- endif %}
-{%- if cookiecutter.deployment == 'zappa' %}
+{%- if has('zappa_built') %}
 
 
 def zappa_invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:

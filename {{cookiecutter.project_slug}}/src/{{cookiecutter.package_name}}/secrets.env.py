@@ -3,7 +3,7 @@
 A secret named ``cursor-signing-key`` is the variable ``CURSOR_SIGNING_KEY``.
 When deployed the variables are fed from ``NoEcho`` stack parameters; locally
 from ``.env`` (never committed; ``.env.example`` lists them).
-{%- if cookiecutter.storage == 'rds' %} The database's
+{%- if has('sql_store') %} The database's
 credentials are part of ``DATABASE_URL``.
 {%- endif %}
 """
@@ -11,7 +11,7 @@ credentials are part of ``DATABASE_URL``.
 from __future__ import annotations
 
 import os
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def get_secret(name: str) -> str:
     if value is None:
         raise MissingSecretError(f"environment variable {variable_name(name)} is not set")
     return value
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def database_url(*, refresh: bool = False) -> URL:

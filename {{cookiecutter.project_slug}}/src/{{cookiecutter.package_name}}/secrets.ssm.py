@@ -6,7 +6,7 @@ A secret named ``cursor-signing-key`` is the parameter
 Parameters fetches a value on first use and caches it in the container for
 ``POWERTOOLS_PARAMETERS_MAX_AGE`` seconds, so a rotated value is picked up
 without a deploy.
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 The database's credentials are the exception: RDS keeps the master user's
 name and password in a Secrets Manager secret of its own, and rotates the
@@ -17,7 +17,7 @@ password (see ``database_url``).
 from __future__ import annotations
 
 import os
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def get_secret(name: str) -> str:
         )
     return value
 
-{%- if cookiecutter.storage == 'rds' %}
+{%- if has('sql_store') %}
 
 
 def database_url(*, refresh: bool = False) -> URL:

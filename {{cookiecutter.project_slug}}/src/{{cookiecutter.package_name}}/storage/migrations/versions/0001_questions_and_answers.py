@@ -11,12 +11,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-{%- if cookiecutter.rds_engine == 'mysql' %}
+{%- if has('mysql_database') %}
 from sqlalchemy.dialects import mysql
 
 # Microseconds kept (MySQL's DATETIME drops them by default); values are UTC.
 TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-{%- else %}
+{%- elif has('postgresql_database') %}
 
 TIMESTAMP = sa.DateTime(timezone=True)
 {%- endif %}

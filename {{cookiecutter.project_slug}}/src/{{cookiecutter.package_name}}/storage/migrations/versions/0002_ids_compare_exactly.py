@@ -1,18 +1,18 @@
 """Ids compare and sort byte for byte.
 
-{%- if cookiecutter.rds_engine == 'mysql' %}
+{%- if has('mysql_database') %}
 
 MySQL's and MariaDB's text collations match ids case-insensitively and
 ignore trailing spaces: ``/questions/<ID upper-cased>`` found the question.
 Binary strings compare byte for byte on both.
-{%- else %}
+{%- elif has('postgresql_database') %}
 
 PostgreSQL compares text exactly, but sorts it by the server's locale: the
 "C" collation sorts ids byte by byte, as SQLite (``make dev``) does.
 {%- endif %} SQLite's text already compares and
 sorts byte for byte: nothing changes there.
 
-Not an expand step: it changes the id columns in place{% if cookiecutter.rds_engine == 'mysql' %}, and code from before it
+Not an expand step: it changes the id columns in place{% if has('mysql_database') %}, and code from before it
 reads binary ids as bytes, not text{% endif %}. It ships with 0001 in the project's first release,
 so no older code ever runs on this schema. A change like it in a later release
 takes two: first a new column that the code writes beside the old one, then,
@@ -31,9 +31,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-{%- if cookiecutter.rds_engine == 'mysql' %}
+{%- if has('mysql_database') %}
 from sqlalchemy.dialects import mysql
-{%- else %}
+{%- elif has('postgresql_database') %}
 from sqlalchemy.dialects import postgresql
 {%- endif %}
 
@@ -44,9 +44,9 @@ depends_on: str | Sequence[str] | None = None
 
 ID_COLUMNS = (("questions", "id"), ("answers", "id"), ("answers", "question_id"))
 FOREIGN_KEY = "fk_answers_question_id_questions"
-{%- if cookiecutter.rds_engine == 'mysql' %}
+{%- if has('mysql_database') %}
 EXACT = mysql.VARBINARY(36)
-{%- else %}
+{%- elif has('postgresql_database') %}
 EXACT = postgresql.VARCHAR(36, collation="C")
 {%- endif %}
 BEFORE = sa.String(36)
