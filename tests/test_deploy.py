@@ -33,6 +33,7 @@ variable the code reads.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -111,14 +112,13 @@ def stage_parameters(artifact: Artifact) -> dict[str, str]:
     return parameters
 
 
-@pytest.fixture(scope="module", params=DEPLOYABLE, ids=lambda combination: combination.name)
-def deployment(
-    request: pytest.FixtureRequest,
+def deploy(
+    combination: Combination,
     built: Callable[[Combination], Artifact],
     rendered: Callable[[Combination], RenderedProject],
-) -> Iterator[Deployment]:
+    emulator: Emulator,
+) -> Deployment:
     """The stage's stack: the SAM application with the built code, or Zappa's infra/stack.yaml."""
-    combination: Combination = request.param
     if combination["deployment"] == "zappa":
         # Zappa deploys the function itself, with the settings dev/zappa_stage.py reads from this stack.
         project = rendered(combination).path
@@ -127,23 +127,71 @@ def deployment(
             "Stage": STAGE,
             "ApiUrl": f"https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/{STAGE}/",
         }
-        with Emulator() as emulator:
-            stack_plan = plan(read_template(project / "infra" / "stack.yaml"), parameters)
-            stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
-            yield Deployment(combination, project, emulator, stack_plan, stack, parameters, None)
-        return
+        stack_plan = plan(read_template(project / "infra" / "stack.yaml"), parameters)
+        stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
+        return Deployment(combination, project, emulator, stack_plan, stack, parameters, None)
     artifact = built(combination)
     parameters = stage_parameters(artifact)
-    with Emulator() as emulator:
-        built_template = artifact.code.parent / "template.yaml"
-        functions = {
-            "ApiFunction": artifact.code,
-            **{name: code for name, (code, _) in artifact.others.items()},
-        }
-        code = {name: emulator.upload(f"{name}.zip", zipped(path)) for name, path in functions.items()}
-        stack_plan = plan(sam_template(built_template, code, parameters), parameters)
-        stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
-        yield Deployment(combination, artifact.project, emulator, stack_plan, stack, parameters, artifact)
+    built_template = artifact.code.parent / "template.yaml"
+    functions = {
+        "ApiFunction": artifact.code,
+        **{name: code for name, (code, _) in artifact.others.items()},
+    }
+    code = {name: emulator.upload(f"{name}.zip", zipped(path)) for name, path in functions.items()}
+    stack_plan = plan(sam_template(built_template, code, parameters), parameters)
+    stack = create_stack(emulator, f"{IDENTITY_SLUG}-{STAGE}", stack_plan.template, parameters)
+    return Deployment(combination, artifact.project, emulator, stack_plan, stack, parameters, artifact)
+
+
+class Deployments:
+    """One combination's deployment at a time, made on first use and kept for its next tests.
+
+    A combination's tests run in a row (one unit of work, ``tests/conftest.py``);
+    moto keeps one state per process, so the next combination's replaces it.
+    A module-scoped fixture parametrized by combination would be simpler, but
+    pytest regroups such tests by parameter, across the units of work.
+    """
+
+    def __init__(
+        self,
+        built: Callable[[Combination], Artifact],
+        rendered: Callable[[Combination], RenderedProject],
+        workdir: Path,
+    ) -> None:
+        self.built, self.rendered, self.workdir = built, rendered, workdir
+        self._name = ""
+        self._open = contextlib.ExitStack()
+        self._deployment: Deployment | None = None
+        self._served: Served | None = None
+
+    def get(self, combination: Combination) -> Deployment:
+        if self._deployment is None or self._name != combination.name:
+            self.close()
+            self._name = combination.name
+            emulator = self._open.enter_context(Emulator())
+            self._deployment = deploy(combination, self.built, self.rendered, emulator)
+        return self._deployment
+
+    def served(self, combination: Combination) -> Served:
+        deployment = self.get(combination)
+        if self._served is None:
+            self._served = serve(deployment, self.workdir / combination.name)
+        return self._served
+
+    def close(self) -> None:
+        self._open.close()
+        self._deployment = self._served = None
+
+
+@pytest.fixture(scope="module")
+def deployments(
+    built: Callable[[Combination], Artifact],
+    rendered: Callable[[Combination], RenderedProject],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployments]:
+    made = Deployments(built, rendered, tmp_path_factory.mktemp("deployments"))
+    yield made
+    made.close()
 
 
 def test_unsupported_types_are_those_moto_lacks() -> None:
@@ -154,7 +202,11 @@ def test_unsupported_types_are_those_moto_lacks() -> None:
 
 
 @pytest.mark.deploy
-def test_stack_holds_every_resource_and_output(deployment: Deployment, record_property: Any) -> None:
+@pytest.mark.parametrize("combination", DEPLOYABLE, ids=lambda combination: combination.name)
+def test_stack_holds_every_resource_and_output(
+    combination: Combination, deployments: Deployments, record_property: Callable[[str, Any], None]
+) -> None:
+    deployment = deployments.get(combination)
     stack, stack_plan = deployment.stack, deployment.plan
     assert stack.status == "CREATE_COMPLETE", stack.reason
     left_out = sorted(f"{name} ({kind})" for name, kind in stack_plan.left_out.items())
@@ -180,12 +232,11 @@ class Served:
     calls: list[dict[str, Any]]
 
 
-@pytest.fixture(scope="module")
-def served(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> Served:
+def serve(deployment: Deployment, workdir: Path) -> Served:
     """The code Lambda stored, run with exactly GetFunction's handler and environment, driven by events."""
     artifact, emulator, stack = deployment.artifact, deployment.emulator, deployment.stack
     assert artifact is not None
-    workdir = tmp_path_factory.mktemp("served")
+    workdir.mkdir(parents=True)
     function = stack.outputs["FunctionName"]
     configuration = stored_code(emulator, stack, function, workdir / "task")
     admin_token = seed_secrets(deployment)
@@ -210,19 +261,23 @@ def served(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.mark.deploy
-@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
-def test_function_answers_with_what_the_stack_gives_it(deployment: Deployment, served: Served) -> None:
+@pytest.mark.parametrize("combination", SAM_BUILT, ids=lambda combination: combination.name)
+def test_function_answers_with_what_the_stack_gives_it(
+    combination: Combination, deployments: Deployments
+) -> None:
+    deployment, served = deployments.get(combination), deployments.served(combination)
     assert deployment.artifact is not None
     assert served.configuration["Runtime"] == f"python{deployment.artifact.python_version}"
     assert served.failure is None, served.failure
 
 
 @pytest.mark.deploy
-@pytest.mark.parametrize("deployment", SAM_BUILT, ids=lambda combination: combination.name, indirect=True)
+@pytest.mark.parametrize("combination", SAM_BUILT, ids=lambda combination: combination.name)
 def test_function_role_allows_what_it_uses_and_nothing_else(
-    deployment: Deployment, served: Served, record_property: Callable[[str, Any], None]
+    combination: Combination, deployments: Deployments, record_property: Callable[[str, Any], None]
 ) -> None:
     """Every call the function made, and what Lambda does with its role, allowed; every statement used."""
+    deployment, served = deployments.get(combination), deployments.served(combination)
     assert served.failure is None, served.failure
     configuration = served.configuration
     policies = role_policies(deployment.emulator, configuration["Role"].rpartition("/")[2])
@@ -256,9 +311,12 @@ def resolve(deployment: Deployment, value: Any) -> str:
 
 
 @pytest.mark.deploy
-@pytest.mark.parametrize("deployment", ZAPPA, ids=lambda combination: combination.name, indirect=True)
-def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(deployment: Deployment) -> None:
+@pytest.mark.parametrize("combination", ZAPPA, ids=lambda combination: combination.name)
+def test_zappa_gets_the_stacks_role_bucket_table_and_log_group(
+    combination: Combination, deployments: Deployments
+) -> None:
     """What `make deploy` hands Zappa (``dev.zappa_stage settings``) names what the stack created."""
+    deployment = deployments.get(combination)
     stack, aws = deployment.stack, deployment.emulator
     # secrets=env: what .env holds, filled in as .env.example asks (make deploy reads it).
     example = deployment.project / ".env.example"
