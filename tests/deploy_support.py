@@ -126,6 +126,7 @@ class Emulator:
         # moto reads a bucket from the host of a template URL unless the host is localhost.
         self.url = f"http://localhost:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._clients: dict[str, Any] = {}
 
     def __enter__(self) -> Emulator:
         self._thread.start()
@@ -155,11 +156,15 @@ class Emulator:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_DEFAULT_REGION": REGION, **EMULATOR_CREDENTIALS}
 
     def client(self, service: str) -> Any:
-        import boto3
+        """A client of ``service`` on the emulator, made once (a client costs a tenth of a second)."""
+        if service not in self._clients:
+            import boto3
 
-        return boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-        ).client(service, endpoint_url=self.url)
+            session = boto3.session.Session(
+                aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+            )
+            self._clients[service] = session.client(service, endpoint_url=self.url)
+        return self._clients[service]
 
     def upload(self, key: str, body: bytes) -> str:
         """Put ``body`` in the upload bucket; its ``s3://`` URI."""
