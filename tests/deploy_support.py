@@ -4,8 +4,11 @@
 * ``sam_template``: the built SAM template as CloudFormation, transformed
   locally by samtranslator (the pinned SAM CLI's own), with each function's
   code uploaded to the emulator's S3 as ``sam package`` would.
+* ``plan``: the template as moto can create it, and what the stack must hold.
 * ``create_stack``: ``CreateStack`` from a template URL, then what the stack
   holds: its resources and outputs.
+* ``missing_resources``, ``stored_code``, ``role_policies``: what the stack
+  created, asked of each service.
 
 What moto's CloudFormation does not do as AWS does, and how this copes
 (measured with moto 5.2):
@@ -15,8 +18,17 @@ What moto's CloudFormation does not do as AWS does, and how this copes
 * The template URL's host names the bucket unless it is ``localhost``: the
   URL is ``http://localhost:PORT/bucket/key``.
 * Resource types it does not implement are left out silently, the stack still
-  CREATE_COMPLETE: ``UNSUPPORTED`` lists the types the stacks hold that it
-  leaves out, and the tier checks that a stack lacks exactly those.
+  CREATE_COMPLETE, and what refers to them may crash it: ``plan`` takes the
+  types ``UNSUPPORTED`` lists out of the template first, with stand-in values
+  for what refers to them, and the tier checks that moto lacks exactly those
+  types. A permission on the (left-out) alias goes too: moto finds a function
+  only by its unqualified name.
+* It reads a KMS key's tags and policy in KMS's API shapes, keeps a policy a
+  stack wrote as the text of a Python dict, gives a log group's ``Arn``
+  without AWS's ``:*``, and lists a resource whose condition is false as one
+  with no ID: each is read as AWS would give it.
+* Its state is one per process, whatever server serves it: ``Emulator``
+  resets it when it starts and stops.
 * Lambda code runs only in Docker: the tier runs the handler itself, from the
   code moto stored, with the function's configuration as ``GetFunction``
   reports it.
