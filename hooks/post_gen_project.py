@@ -37,6 +37,11 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
             "src/{pkg}/handler.py",
             "src/{pkg}/apigateway.py",
             "tests/test_handler.py",
+            "dev/samconfig.py",
+            "tests/test_samconfig.py",
+            "cicd",
+            ".github/workflows/deploy.yml",
+            ".github/workflows/deploy-stage.yml",
         ],
         "zappa": [
             "deploy.zappa.mk",

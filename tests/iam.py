@@ -17,6 +17,7 @@ them comparable.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -180,3 +181,103 @@ def tag_condition_problems(template: dict[str, Any], project: str) -> list[str]:
             resource = statement.body.get("Resource")
             problems.append(f"{statement.describe()} on {resource}: conditions {required!r}")
     return problems
+
+
+# --- evaluating a policy: may this principal make this request? ---------------------------------
+
+GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# What a role a GitHub Actions job assumes must require of the job's token, exactly: AWS STS as
+# its audience, and as its subject this repository's jobs in the GitHub environment of the stage.
+GITHUB_TRUST_CONDITION = {
+    "StringEquals": {
+        f"{GITHUB_ISSUER}:aud": "sts.amazonaws.com",
+        f"{GITHUB_ISSUER}:sub": {"Sub": "repo:${GitHubRepository}:environment:${Stage}"},
+    }
+}
+_SUBSTITUTION = re.compile(r"\$\{([^}!]+)\}")
+
+
+def github_roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The roles whose trust policy lets a web identity (GitHub's tokens) assume them."""
+    return {
+        name: role
+        for name, role in resources(template, "AWS::IAM::Role").items()
+        if any(
+            "Federated" in statement.get("Principal", {})
+            for statement in as_list(role["Properties"]["AssumeRolePolicyDocument"]["Statement"])
+        )
+    }
+
+
+def github_trust_problems(template: dict[str, Any]) -> list[str]:
+    """Trust statements of GitHub's roles that admit more than one repository's jobs in one environment."""
+    problems = []
+    for name, role in github_roles(template).items():
+        for statement in as_list(role["Properties"]["AssumeRolePolicyDocument"]["Statement"]):
+            if statement.get("Effect") != "Allow":
+                continue
+            if statement.get("Action") != "sts:AssumeRoleWithWebIdentity":
+                problems.append(
+                    f"{name}: allows {statement.get('Action')!r}, not only sts:AssumeRoleWithWebIdentity"
+                )
+            if statement.get("Condition") != GITHUB_TRUST_CONDITION:
+                problems.append(
+                    f"{name}: condition {statement.get('Condition')!r}, not {GITHUB_TRUST_CONDITION!r}"
+                )
+    return problems
+
+
+def resolve(value: Any, names: dict[str, str]) -> Any:
+    """A policy value with its intrinsics replaced by ``names``' values (``Ref``, ``GetAtt``, ``Sub``)."""
+    if isinstance(value, list):
+        return [resolve(item, names) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "Ref" in value:
+        return names[value["Ref"]]
+    if "GetAtt" in value:
+        attribute = value["GetAtt"]
+        return names[attribute if isinstance(attribute, str) else ".".join(attribute)]
+    if "Sub" in value:
+        text = value["Sub"]
+        return _SUBSTITUTION.sub(lambda found: names[found.group(1)], text)
+    raise ValueError(f"cannot resolve {value!r}")
+
+
+def _condition_holds(statement: Statement, context: dict[str, str], names: dict[str, str]) -> bool:
+    for operator, tests in statement.body.get("Condition", {}).items():
+        for key, expected in tests.items():
+            wanted = [str(item) for item in as_list(resolve(expected, names))]
+            if operator == "StringEquals":
+                if context.get(key) not in wanted:
+                    return False
+            elif operator == "StringLike":
+                if not any(fnmatch.fnmatchcase(context.get(key, ""), pattern) for pattern in wanted):
+                    return False
+            else:
+                raise ValueError(
+                    f"{statement.describe()}: condition operator {operator} is not evaluated here"
+                )
+    return True
+
+
+def allowed(
+    held: list[Statement],
+    action: str,
+    resource: str,
+    names: dict[str, str],
+    context: dict[str, str] | None = None,
+) -> bool:
+    """Whether the statements allow ``action`` on ``resource`` (an ARN) with the request's ``context``:
+    some statement allows it and none denies it, resources matched with IAM's wildcards."""
+
+    def applies(statement: Statement) -> bool:
+        patterns = [str(pattern) for pattern in as_list(resolve(statement.body.get("Resource", []), names))]
+        return (
+            statement.covers(action)
+            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns)
+            and _condition_holds(statement, context or {}, names)
+        )
+
+    matching = [statement for statement in held if applies(statement)]
+    return any(s.allows for s in matching) and not any(s.denies for s in matching)

@@ -3,10 +3,11 @@
 * buildspec.yml: version 0.2, the four phases, the runtime's Python, the
   Makefile's targets, and the artifact files the deploy action reads, which
   exist after the build tier has run the buildspec (``tests/build_codestar.py``).
-* pipeline/pipeline.yml: a V2 pipeline whose stages run Source, Build, Deploy
-  (change set created, then executed) and, with storage=rds or frontend=spa,
-  PostDeploy; its roles name their resources, except for the actions AWS
-  authorises on every resource only (``UNSCOPED_ACTIONS``, each with its reason).
+* pipeline/pipeline.yml: a V2 pipeline whose stages run Source, Build, in prod
+  a manual approval, Deploy (change set created, then executed), with
+  storage=rds or frontend=spa PostDeploy, and Smoke (``make smoke``); its
+  roles name their resources, except for the actions AWS authorises on every
+  resource only (``UNSCOPED_ACTIONS``, each with its reason).
 * The permissions boundary of template.yml's roles (``tests/iam.py``): the
   toolchain's managed policy allows exactly the actions those roles are given,
   on the stage's resources; the deploy role is denied taking it off or
@@ -158,24 +159,66 @@ def test_the_build_writes_the_artifact_files(
 # --- pipeline/pipeline.yml -----------------------------------------------------------------------
 
 
-def stages(project: RenderedProject) -> list[dict[str, Any]]:
+def raw_stages(project: RenderedProject) -> list[dict[str, Any]]:
     resource = pipeline(project)["Resources"]["Pipeline"]
     assert resource["Type"] == "AWS::CodePipeline::Pipeline"
     found: list[dict[str, Any]] = resource["Properties"]["Stages"]
     return found
 
 
+def stages(project: RenderedProject) -> list[dict[str, Any]]:
+    """The pipeline's stages as prod's pipeline has them (a stage of prod only included)."""
+    return [stage["If"][1] if "If" in stage else stage for stage in raw_stages(project)]
+
+
+def stage_name(stage: dict[str, Any]) -> str:
+    """A stage's name; one that exists in prod only (``!If [IsProd, stage, !Ref AWS::NoValue]``) says so."""
+    if "If" not in stage:
+        return str(stage["Name"])
+    condition, stage_in_prod, otherwise = stage["If"]
+    assert (condition, otherwise) == ("IsProd", {"Ref": "AWS::NoValue"}), stage
+    return f"{stage_in_prod['Name']} (prod)"
+
+
 def test_pipeline_stages_in_order(project: RenderedProject) -> None:
-    properties = pipeline(project)["Resources"]["Pipeline"]["Properties"]
+    template = pipeline(project)
+    properties = template["Resources"]["Pipeline"]["Properties"]
     assert properties["PipelineType"] == "V2"
     post_deploy = project.answers["storage"] == "rds" or project.answers["frontend"] == "spa"
-    expected = ["Source", "Build", "Deploy", *(["PostDeploy"] if post_deploy else [])]
-    assert [stage["Name"] for stage in stages(project)] == expected
-    source, build, deploy = (stage["Actions"] for stage in stages(project)[:3])
-    assert source[0]["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
-    assert build[0]["ActionTypeId"]["Provider"] == "CodeBuild"
-    modes = [(a["RunOrder"], a["Configuration"]["ActionMode"]) for a in deploy]
+    expected = [
+        "Source",
+        "Build",
+        "Approve (prod)",
+        "Deploy",
+        *(["PostDeploy"] if post_deploy else []),
+        "Smoke",
+    ]
+    assert [stage_name(stage) for stage in raw_stages(project)] == expected
+    source, build, approve, deploy = stages(project)[:4]
+    assert source["Actions"][0]["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert build["Actions"][0]["ActionTypeId"]["Provider"] == "CodeBuild"
+    approval = approve["Actions"][0]["ActionTypeId"]
+    assert (approval["Category"], approval["Provider"]) == ("Approval", "Manual")
+    assert template["Conditions"]["IsProd"] == {"Equals": [{"Ref": "Stage"}, "prod"]}
+    modes = [(a["RunOrder"], a["Configuration"]["ActionMode"]) for a in deploy["Actions"]]
     assert modes == [(1, "CHANGE_SET_REPLACE"), (2, "CHANGE_SET_EXECUTE")]
+
+
+def test_every_deploy_ends_with_the_smoke_test(project: RenderedProject) -> None:
+    """The last stage runs `make smoke` on the stage just deployed; its role may only read the stack."""
+    smoke = stages(project)[-1]["Actions"]
+    assert [action["Configuration"]["ProjectName"] for action in smoke] == [{"Ref": "SmokeProject"}]
+    project_properties = pipeline(project)["Resources"]["SmokeProject"]["Properties"]
+    spec = yaml.safe_load(project_properties["Source"]["BuildSpec"])
+    assert spec["phases"]["build"]["commands"] == ["make smoke STAGE=$STAGE"]
+    granted = {
+        str(action)
+        for role, statement in role_statements(pipeline(project))
+        if role == "SmokeRole"
+        for action in as_list(statement["Action"])
+    }
+    reads = {"s3:GetObject", "s3:GetObjectVersion", "cloudformation:DescribeStacks"}
+    assert granted == {"logs:CreateLogStream", "logs:PutLogEvents", *reads}
 
 
 def test_artifact_bucket_is_encrypted_tls_only_and_expires(project: RenderedProject) -> None:

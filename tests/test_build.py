@@ -11,17 +11,20 @@ v1 and HTTP API v2: health, create, list, read) against the project's local
 stand-ins (its AWS emulator; for storage=rds a fresh database on the local
 server, migrated down and up by the artifact's migration function first),
 without writing a byte into its code directory. ``make invoke``'s script is
-run once too.
+run once too, and ``make smoke`` once per backend, through the artifact's handler.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import http.server
 import json
 import os
 import struct
 import subprocess
+import threading
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,7 @@ from tests.build_support import (
     stdlib_dirs,
 )
 from tests.combinations import COMBINATIONS, Combination
-from tests.support import IDENTITY_SLUG
+from tests.support import IDENTITY_SLUG, run
 
 pytestmark = pytest.mark.build
 
@@ -167,6 +170,80 @@ def test_artifact_answers_api_gateway_events(artifact: Artifact, tmp_path: Path)
     assert any(origin.startswith(f"{artifact.code}/flask/") for origin in report.origins)
     if native and artifact.combination.get("rds_engine") == "postgres":
         assert any(origin.startswith(f"{artifact.code}/psycopg_binary/") for origin in report.origins)
+
+
+# The handler differs by backend, not by store: the smoke test through it once per backend.
+SMOKE_COMBINATIONS = list({c["deployment"]: c for c in reversed(COMBINATIONS)}.values())[::-1]
+
+
+class EventShim(http.server.BaseHTTPRequestHandler):
+    """Serves HTTP by turning each request into an HTTP API (payload 2.0) event for the function."""
+
+    function: LambdaContainer
+    template: dict[str, Any]
+
+    def do_GET(self) -> None:
+        path, _, query = self.path.partition("?")
+        event = with_path(self.template, path)
+        event["rawQueryString"] = query
+        event["queryStringParameters"] = dict(urllib.parse.parse_qsl(query)) or None
+        event["headers"] = {
+            **event["headers"],
+            **{name.lower(): value for name, value in self.headers.items()},
+        }
+        response = self.function.invoke(event)
+        content = response.get("body") or ""
+        payload = base64.b64decode(content) if response.get("isBase64Encoded") else content.encode()
+        self.send_response(response["statusCode"])
+        for name, value in (response.get("headers") or {}).items():
+            if name.lower() not in {"content-length", "connection"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("combination", SMOKE_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_smoke_passes_through_the_lambda_handler(
+    combination: Combination, built: Callable[[Combination], Artifact], tmp_path: Path
+) -> None:
+    """`make smoke BASE_URL=...` against the built artifact's handler, each request an HTTP API event
+    (a local shim in the test); and it fails on a base URL the API does not route."""
+    artifact = built(combination)
+    env = project_environment(artifact)
+    with (
+        LocalStage(env, artifact.project, "build") as stage,
+        LambdaContainer(artifact, stage, tmp_path / "function.log") as function,
+    ):
+        shim = type(
+            "Shim",
+            (EventShim,),
+            {"function": function, "template": load(artifact.project / "events" / "http-api-v2-health.json")},
+        )
+        server = http.server.HTTPServer(("127.0.0.1", 0), shim)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            base_url = f"http://127.0.0.1:{server.server_address[1]}"
+            environ = env.environ(UV_OFFLINE="1")
+            smoke = run(
+                ["make", "smoke", f"BASE_URL={base_url}"], cwd=artifact.project, env=environ, timeout=120
+            )
+            unrouted = run(
+                ["make", "smoke", f"BASE_URL={base_url}/nowhere"], cwd=artifact.project, env=environ
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert smoke.returncode == 0, f"{smoke.output}\nfunction output:\n{function.output()}"
+        assert "3 of 3 checks passed" in smoke.output, smoke.output
+        assert unrouted.returncode != 0, unrouted.output
+        assert "0 of 3 checks passed" in unrouted.output, unrouted.output
+        assert "HTTP 404" in unrouted.output, unrouted.output
 
 
 def host_runs(artifact: Artifact) -> bool:

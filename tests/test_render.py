@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import tomllib
+import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -32,7 +33,7 @@ import pytest
 import yaml
 from moto.server import ThreadedMotoServer
 
-from tests import iam, operations, options
+from tests import ci, iam, operations, options
 from tests.build_codestar import CHECKS_THROUGH, Pipelines
 from tests.combinations import COMBINATIONS, TEMPLATE_DIR, Combination
 from tests.dev_server import HOST as DEV_HOST
@@ -56,6 +57,7 @@ from tests.support import (
     SCANS,
     ProjectEnv,
     RenderedProject,
+    Result,
     SessionResult,
     check,
     clean_environ,
@@ -1018,10 +1020,18 @@ def test_domain_resources_exist_only_with_their_domain(project: RenderedProject)
                 assert function["Environment"]["Variables"]["SITE_ORIGINS"] == origin
 
 
+# Per backend that deploys the SAM application through a CloudFormation role of its own: the
+# application template, and the stack that holds that role (DeployRole).
+DEPLOY_ROLE_STACKS = {
+    "codestar": ("template.yml", "pipeline/pipeline.yml"),
+    "sam": ("template.yaml", "cicd/bootstrap.yaml"),
+}
+
+
 @pytest.mark.xdist_group(SCANS)
 @pytest.mark.parametrize(
     "combination",
-    [combination for combination in SAM_COMBINATIONS if combination["deployment"] == "codestar"],
+    [combination for combination in SAM_COMBINATIONS if combination["deployment"] in DEPLOY_ROLE_STACKS],
     ids=lambda combination: combination.name,
 )
 def test_the_deploy_role_may_make_what_the_features_add(
@@ -1034,9 +1044,13 @@ def test_the_deploy_role_may_make_what_the_features_add(
     from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
     project = rendered(combination)
-    template = translated(sam_translation, combination, "template.yml")
-    pipeline = load_structured(project.path / "pipeline/pipeline.yml")
-    allowed = [s for s in iam.statements(pipeline) if s.holder == "DeployRole" and s.allows]
+    application, toolchain = DEPLOY_ROLE_STACKS[combination["deployment"]]
+    template = translated(sam_translation, combination, application)
+    allowed = [
+        s
+        for s in iam.statements(load_structured(project.path / toolchain))
+        if s.holder == "DeployRole" and s.allows
+    ]
     every_type = {r["Type"] for r in template["Resources"].values()}
     types = every_type & operations.FEATURE_TYPES
     assert {"AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup", "AWS::KMS::Key"} <= types
@@ -1680,6 +1694,316 @@ def test_make_dev_port_moves_the_api_and_the_apps_config(
             headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
         )
         assert preflight.headers.get("access-control-allow-origin") == origin, preflight
+
+
+# make dev keeps its data in one stand-in per store; dev/smoke.py is written with and without the site.
+SMOKE_FRONTEND = {"dynamodb": "none", "rds": "spa"}
+# Per store, the first combination with its frontend here, else its first.
+SMOKE_COMBINATIONS = [
+    min((c for c in COMBINATIONS if c["storage"] == storage), key=lambda c: c["frontend"] != frontend)
+    for storage, frontend in SMOKE_FRONTEND.items()
+    if any(c["storage"] == storage for c in COMBINATIONS)
+]
+# The stack outputs a deployed stage has, and what smoke.py reads: a stand-in resource beside them.
+SMOKE_STACK = """
+Resources:
+  Placeholder:
+    Type: AWS::SNS::Topic
+Outputs:
+"""
+
+
+@pytest.mark.parametrize("combination", SMOKE_COMBINATIONS, ids=lambda combination: combination.name)
+def test_make_smoke_passes_against_make_dev_and_fails_without_it(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make smoke` with BASE_URL (and SITE_URL) checks make dev's API (and app); with STAGE it finds the
+    same addresses in the stack's outputs (moto's CloudFormation); on an address nothing serves, it fails."""
+    project = rendered(combination)
+    env = project_env(project.path, combination["python_version"])
+    copy, arguments = dev_copy(project, tmp_path / project.path.name)
+    api = free_port()
+    urls = {"ApiUrl": f"http://localhost:{api}/"}
+    smoke_arguments = [f"BASE_URL=http://localhost:{api}"]
+    site_ports = [
+        argument.removeprefix("SITE_PORT=") for argument in arguments if argument.startswith("SITE_PORT=")
+    ]
+    if site_ports:
+        urls["SiteUrl"] = f"http://localhost:{site_ports[0]}"
+        smoke_arguments.append(f"SITE_URL={urls['SiteUrl']}")
+    checks = len(urls) * 2 + 1
+
+    def smoke(*args: str, **environ: str) -> Result:
+        return run(
+            ["make", "smoke", *args], cwd=copy, env=env.environ(UV_OFFLINE="1", **environ), timeout=300
+        )
+
+    with make_dev(copy, dev_environ(env), *arguments, f"PORT={api}") as server:
+        assert server.wait_until_answered(DEV_HOST, api, "/health").status == 200
+        if site_ports:
+            assert server.wait_until_answered("localhost", int(site_ports[0]), "/config.json").status == 200
+        passed = check(smoke(*smoke_arguments), "make smoke against make dev")
+        assert f"{checks} of {checks} checks passed" in passed.output, passed.output
+
+        with aws_emulator() as client:
+            endpoint = client("cloudformation").meta.endpoint_url
+            # The emulator runs in this process, where an earlier test's stacks would still be.
+            emulator = urllib.parse.urlsplit(endpoint)
+            reset = call("POST", str(emulator.hostname), int(emulator.port or 80), "/moto-api/reset")
+            assert reset.status == 200, reset
+            outputs = "".join(f"  {key}:\n    Value: {url}\n" for key, url in urls.items())
+            client("cloudformation").create_stack(
+                StackName=f"{IDENTITY_SLUG}-local", TemplateBody=SMOKE_STACK + outputs
+            )
+            aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+            # make dev's stage is `local`: the stack of that stage, as a deploy names it.
+            from_stack = check(smoke("STAGE=local", **aws), "make smoke STAGE=local")
+            assert f"{checks} of {checks} checks passed" in from_stack.output, from_stack.output
+            for url in urls.values():
+                assert f"GET {url.rstrip('/')}/" in from_stack.output, from_stack.output
+            # The API says which stage it is: another stage's stack pointing at it fails.
+            client("cloudformation").create_stack(
+                StackName=f"{IDENTITY_SLUG}-dev", TemplateBody=SMOKE_STACK + outputs
+            )
+            wrong_stage = smoke("STAGE=dev", **aws)
+            assert wrong_stage.returncode != 0, wrong_stage.output
+            assert "FAIL  GET" in wrong_stage.output, wrong_stage.output
+            assert "not 'dev'" in wrong_stage.output, wrong_stage.output
+            missing = smoke("STAGE=prod", **aws)
+            assert missing.returncode != 0, missing.output
+            assert f"cannot read the stack {IDENTITY_SLUG}-prod" in missing.output, missing.output
+
+    stopped = smoke(*smoke_arguments)
+    assert stopped.returncode != 0, stopped.output
+    assert f"0 of {checks} checks passed" in stopped.output, stopped.output
+    assert "no answer" in stopped.output, stopped.output
+
+
+# --- Deploying from CI: the bootstrap stack's roles and the deploy workflows (tests/ci.py) ------
+
+CI_COMBINATIONS = [c for c in COMBINATIONS if c["deployment"] in ci.GITHUB_DEPLOY_ACTIONS]
+# An action pinned to a full commit, or a workflow of the repository itself.
+PINNED_ACTION = re.compile(r"^(?:[\w.-]+/[\w./-]+@[0-9a-f]{40}|\./\.github/workflows/[\w.-]+\.yml)$")
+
+
+def ci_bootstrap(project: RenderedProject) -> dict[str, Any]:
+    template: dict[str, Any] = load_structured(project.path / "cicd" / "bootstrap.yaml")
+    return template
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_ci_role_trusts_one_repositorys_jobs_in_the_stages_environment(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The role GitHub Actions assumes requires STS as the token's audience and, as its subject, the
+    repository's jobs in the environment named after the stage; GitHub's provider is made or reused."""
+    project = rendered(combination)
+    # So cfn-lint, checkov and the IAM checks above read it too.
+    assert "cicd/bootstrap.yaml" in cloudformation_templates(project)
+    template = ci_bootstrap(project)
+    assert list(iam.github_roles(template)) == ["GitHubActionsRole"]
+    problems = iam.github_trust_problems(template)
+    assert not problems, "\n".join(problems)
+    assert template["Parameters"]["Stage"]["AllowedValues"] == list(ci.STAGES)
+    assert template["Conditions"]["CreateGitHubOidcProvider"] == {
+        "Equals": [{"Ref": "GitHubOidcProviderArn"}, ""]
+    }
+    provider = template["Resources"]["GitHubOidcProvider"]
+    assert provider["Condition"] == "CreateGitHubOidcProvider"
+    assert provider["Properties"]["Url"] == f"https://{iam.GITHUB_ISSUER}"
+    assert provider["Properties"]["ClientIdList"] == ["sts.amazonaws.com"]
+    principal = template["Resources"]["GitHubActionsRole"]["Properties"]["AssumeRolePolicyDocument"][
+        "Statement"
+    ]
+    assert principal[0]["Principal"]["Federated"] == {
+        "If": ["CreateGitHubOidcProvider", {"Ref": "GitHubOidcProvider"}, {"Ref": "GitHubOidcProviderArn"}]
+    }
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_ci_role_may_do_what_its_deploy_calls_and_nothing_wider(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """Its actions are the backend's deploy's and the options' (tests/ci.py), and its policy, evaluated
+    for each stage, allows the calls of that stage's deploy and refuses the others listed."""
+    template = ci_bootstrap(rendered(combination))
+    held = [s for s in iam.statements(template) if s.holder == "GitHubActionsRole"]
+    granted = {str(action) for s in held if s.allows for action in iam.as_list(s.body["Action"])}
+    expected = ci.GITHUB_DEPLOY_ACTIONS[combination["deployment"]] | ci.option_actions(combination.answers)
+    assert granted == expected, f"more: {sorted(granted - expected)}; less: {sorted(expected - granted)}"
+    for stage in ci.STAGES:
+        names = ci.names(IDENTITY_SLUG, IDENTITY["aws_region"], stage)
+        unbound = [s.describe() for s in held if "*" in iam.as_list(iam.resolve(s.body["Resource"], names))]
+        assert not unbound, f"statements on every resource: {unbound}"
+        wrong = [
+            f"{'refused' if request.allowed else 'allowed'}: {request.describe()}"
+            for request in ci.requests(combination.answers, IDENTITY_SLUG, IDENTITY["aws_region"], stage)
+            if iam.allowed(held, request.action, request.resource, names, dict(request.context or {}))
+            != request.allowed
+        ]
+        assert not wrong, f"the {stage} role's policy:\n" + "\n".join(wrong)
+
+
+def workflow(project: RenderedProject, name: str) -> dict[str, Any]:
+    loaded: dict[Any, Any] = load_structured(project.path / ".github" / "workflows" / name)
+    # YAML 1.1 reads the key `on` as true.
+    triggers = loaded.pop(True, loaded.get("on"))
+    return {**loaded, "on": triggers}
+
+
+@pytest.mark.parametrize("combination", CI_COMBINATIONS, ids=lambda combination: combination.name)
+def test_the_deploy_workflow_builds_once_and_gates_prod_on_its_environment(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """A push to main builds one artifact; dev, then prod, deploy it in the environment named after
+    them (prod's reviewers approve) one at a time, then smoke-test; only they may ask for a token."""
+    project = rendered(combination)
+    deploy, stage = workflow(project, "deploy.yml"), workflow(project, "deploy-stage.yml")
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+    assert deploy["permissions"] == stage["permissions"] == {"contents": "read"}
+    jobs = deploy["jobs"]
+    assert list(jobs) == ["build", "dev", "prod"]
+    uploads = [step for step in jobs["build"]["steps"] if "upload-artifact" in step.get("uses", "")]
+    assert [step["with"]["name"] for step in uploads] == ["build"]
+    assert "permissions" not in jobs["build"]
+    for name, needs in (("dev", "build"), ("prod", "dev")):
+        assert jobs[name]["needs"] == needs
+        assert jobs[name]["uses"] == "./.github/workflows/deploy-stage.yml"
+        assert jobs[name]["with"] == {"stage": name}
+        assert jobs[name]["permissions"] == {"contents": "read", "id-token": "write"}
+
+    assert stage["on"]["workflow_call"]["inputs"]["stage"]["required"] is True
+    job = stage["jobs"]["deploy"]
+    assert job["environment"] == "${{ inputs.stage }}"
+    assert job["concurrency"] == {"group": "deploy-${{ inputs.stage }}", "cancel-in-progress": False}
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    steps = job["steps"]
+    downloads = [step for step in steps if "download-artifact" in step.get("uses", "")]
+    assert [step["with"]["name"] for step in downloads] == ["build"]
+    credentials = [step for step in steps if "configure-aws-credentials" in step.get("uses", "")]
+    assert [step["with"]["role-to-assume"] for step in credentials] == ["${{ vars.AWS_ROLE_ARN }}"]
+    assert not any("aws-access-key-id" in step.get("with", {}) for step in steps), "a stored key"
+    runs = [step["run"] for step in steps if "run" in step]
+    assert runs == ["make ci-deploy STAGE=${{ inputs.stage }}", "make smoke STAGE=${{ inputs.stage }}"]
+    assert steps.index(downloads[0]) < steps.index(credentials[0])
+
+    every = {name: workflow(project, name) for name in ("ci.yml", "deploy.yml", "deploy-stage.yml")}
+    unpinned = [
+        f"{name}: {step['uses']}"
+        for name, found in every.items()
+        for job in found["jobs"].values()
+        for step in [*job.get("steps", []), job]
+        if "uses" in step and not PINNED_ACTION.match(step["uses"])
+    ]
+    assert not unpinned, f"actions not pinned to a commit: {unpinned}"
+    tokens = sorted(
+        f"{name}:{job_name}"
+        for name, found in every.items()
+        for job_name, job in found["jobs"].items()
+        if job.get("permissions", {}).get("id-token") == "write"
+    )
+    assert tokens == ["deploy-stage.yml:deploy", "deploy.yml:dev", "deploy.yml:prod"]
+
+
+# Stands in for the AWS CLI: appends its arguments to AWS_CALLS (a JSON line each) and, asked
+# for an output of a stack, prints `<key>-of-<stack>`.
+_STACK_OUTPUT = """
+import json, os, re, sys
+arguments = sys.argv[1:]
+with open(os.environ["AWS_CALLS"], "a") as calls:
+    calls.write(json.dumps(arguments) + "\\n")
+asked = re.search(r"OutputKey=='(\\w+)'", " ".join(arguments))
+if asked:
+    print(f"{asked.group(1)}-of-{arguments[arguments.index('--stack-name') + 1]}")
+"""
+CI_DEPLOY_RUNS = list(
+    {
+        c["secrets"]: c
+        for c in reversed(CI_COMBINATIONS)
+        if c["storage"] == "dynamodb" and c["frontend"] == "none"
+    }.values()
+)
+
+
+@pytest.mark.parametrize("combination", CI_DEPLOY_RUNS, ids=lambda combination: combination.name)
+def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_roles(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make ci-deploy STAGE=dev`, run for real with fake `sam` and `aws`: sam deploy gets the stage's
+    bootstrap stack's bucket and CloudFormation role, samconfig.toml's parameters and the boundary."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    env = project_env(copy, combination["python_version"])
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    for tool, script in (("sam", _RECORDER), ("aws", _STACK_OUTPUT)):
+        (fakes / tool).write_text(f"#!{sys.executable}\n{script}")
+        (fakes / tool).chmod(0o755)
+    record = tmp_path / "record.json"
+    environ = clean_environ(
+        [fakes], SECRETS_RECORD=str(record), AWS_CALLS=str(tmp_path / "aws.jsonl"), UV_OFFLINE="1"
+    )
+    command = ["make", "-o", ".venv/pyvenv.cfg", "ci-deploy", "STAGE=dev", f"SAM={fakes / 'sam'}"]
+    made = check(run(command, cwd=copy, env=environ, timeout=120), "make ci-deploy")
+    assert "sam build" not in made.output, f"the artifact was built again:\n{made.output}"
+    called = json.loads(record.read_text(encoding="utf-8"))["argv"]
+    bootstrap = f"{IDENTITY_SLUG}-ci-dev"
+    assert called[:8] == [
+        "deploy",
+        "--config-env",
+        "dev",
+        "--no-resolve-s3",
+        "--s3-bucket",
+        f"ArtifactBucketName-of-{bootstrap}",
+        "--role-arn",
+        f"DeployRoleArn-of-{bootstrap}",
+    ], called
+    overrides = called[called.index("--parameter-overrides") + 1 :]
+    assert overrides[:2] == ["Stage=dev", f"PermissionsBoundaryArn=PermissionsBoundaryArn-of-{bootstrap}"]
+    assert len(overrides) == (3 if combination["secrets"] == "env" else 2), overrides
+
+
+@pytest.mark.parametrize("combination", CI_DEPLOY_RUNS[:1], ids=lambda combination: combination.name)
+def test_make_bootstrap_makes_each_stages_stack_and_one_provider(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make bootstrap GITHUB_REPOSITORY=...` with a fake `aws`: dev's stack, with OIDC_PROVIDER_ARN or none
+    (it makes one), then prod's with the provider dev's stack names; each for the repository. Without it,
+    one line."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    (fakes / "aws").write_text(f"#!{sys.executable}\n{_STACK_OUTPUT}")
+    (fakes / "aws").chmod(0o755)
+    calls = tmp_path / "aws.jsonl"
+    environ = clean_environ([fakes], AWS_CALLS=str(calls))
+    provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    from_dev = f"GitHubOidcProviderArn-of-{IDENTITY_SLUG}-ci-dev"
+    for given in ("", provider):
+        calls.unlink(missing_ok=True)
+        command = ["make", "bootstrap", f"GITHUB_REPOSITORY={ci.REPOSITORY}", f"OIDC_PROVIDER_ARN={given}"]
+        made = check(run(command, cwd=copy, env=environ, timeout=120), "make bootstrap")
+        deploys = [
+            call
+            for call in map(json.loads, calls.read_text(encoding="utf-8").splitlines())
+            if "deploy" in call
+        ]
+        assert [deploy[deploy.index("--stack-name") + 1] for deploy in deploys] == [
+            f"{IDENTITY_SLUG}-ci-{stage}" for stage in ci.STAGES
+        ]
+        for stage, deploy in zip(ci.STAGES, deploys, strict=True):
+            parameters = deploy[deploy.index("--parameter-overrides") + 1 : deploy.index("--tags")]
+            assert parameters == [
+                f"Stage={stage}",
+                f"GitHubRepository={ci.REPOSITORY}",
+                f"GitHubOidcProviderArn={given if stage == 'dev' else from_dev}",
+            ]
+            assert deploy[deploy.index("--template-file") + 1] == "cicd/bootstrap.yaml"
+            assert f"AWS_ROLE_ARN=GitHubActionsRoleArn-of-{IDENTITY_SLUG}-ci-{stage}" in made.output
+    refused = run(["make", "bootstrap"], cwd=copy, env=environ, timeout=60)
+    assert refused.returncode != 0
+    assert "GITHUB_REPOSITORY is not set: make bootstrap GITHUB_REPOSITORY=owner/name" in refused.output
 
 
 # --- the rendered files --------------------------------------------------------------------------

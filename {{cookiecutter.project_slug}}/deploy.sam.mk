@@ -7,15 +7,22 @@
 # It may add prerequisites to install, lint and clean (sam.mk does).
 
 TEMPLATE := template.yaml
-CFN_TEMPLATES := template.yaml
+CFN_TEMPLATES := template.yaml cicd/bootstrap.yaml
+# A deploy from CI adds options of sam deploy (DEPLOY_OPTIONS) and stack parameters
+# (DEPLOY_PARAMETERS, Name=value) to samconfig.toml's: `make ci-deploy` sets both.
+DEPLOY_OPTIONS ?=
+DEPLOY_PARAMETERS ?=
+KEEP_BUILT ?=
+CI_KEEP_BUILT = -o $(BUILD_DIR)/template.yaml{% if has('site') %} -o $(FRONTEND)/dist/index.html{% endif %}
 
 include sam.mk
 
-.PHONY: stack deploy delete
+.PHONY: stack deploy delete bootstrap ci-deploy
 {%- if has('secrets_service') %}
 
-stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
-	$(SAM) deploy --config-env $(STAGE)
+stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
+	$(SAM) deploy --config-env $(STAGE) $(DEPLOY_OPTIONS)$(if $(DEPLOY_PARAMETERS), \
+		--parameter-overrides "$$($(RUN) python -m dev.samconfig $(STAGE))" $(DEPLOY_PARAMETERS))
 {%- elif has('secrets_in_environment') %}
 
 # The secrets of .env.example, from ENV_FILE or the environment, become NoEcho stack
@@ -23,7 +30,8 @@ stack: build  ## Create or update STAGE's stack alone (sam deploy); run `make se
 # never on its command line, and adds the stage's parameter_overrides from samconfig.toml.
 stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	$(RUN) python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE)
+	$(RUN) python -m dev.stage_secrets deploy $(STAGE) --sam $(SAM) --env-file $(ENV_FILE) \
+		$(DEPLOY_PARAMETERS:%=--parameter %)$(if $(DEPLOY_OPTIONS), --sam-options="$(DEPLOY_OPTIONS)")
 {%- endif %}
 
 # The stack changes only once everything is built. CodeDeploy then moves the API's
@@ -35,13 +43,44 @@ stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam 
 # no hook runs for, and finds nothing to do otherwise.
 {%- endif %}
 deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, then its migrations{% endif %}{% if has('site') %}, then the app{% endif %}
-	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
+	$(MAKE) --no-print-directory $(KEEP_BUILT) stack STAGE=$(STAGE)
 {%- if has('sql_store') %}
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if has('site') %}
-	$(MAKE) --no-print-directory frontend-deploy
+	$(MAKE) --no-print-directory $(KEEP_BUILT) frontend-deploy
 {%- endif %}
 
 delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --config-env $(STAGE)
+
+# The CI bootstrap stack of each stage (cicd/bootstrap.yaml): GitHub's identity provider, the role
+# GitHub Actions assumes, CloudFormation's role and the artifact bucket. Needs AWS credentials
+# that may create IAM roles; once, and again after editing cicd/bootstrap.yaml. The dev stack
+# creates the provider unless OIDC_PROVIDER_ARN names the account's; the prod stack reuses it.
+GITHUB_REPOSITORY ?=
+OIDC_PROVIDER_ARN ?=
+CI_STACK_PREFIX := {{ cookiecutter.project_slug }}-ci
+# $(call ci_output,stage,key): an output of the stage's bootstrap stack.
+ci_output = $$(aws cloudformation describe-stacks --region $(REGION) --stack-name $(CI_STACK_PREFIX)-$(1) \
+	--query "Stacks[0].Outputs[?OutputKey=='$(2)'].OutputValue" --output text)
+# $(call ci_stack,stage,provider ARN): create or update the stage's bootstrap stack.
+ci_stack = aws cloudformation deploy --region $(REGION) --stack-name $(CI_STACK_PREFIX)-$(1) \
+	--template-file cicd/bootstrap.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
+	--parameter-overrides Stage=$(1) GitHubRepository=$(GITHUB_REPOSITORY) GitHubOidcProviderArn=$(2) \
+	--tags project={{ cookiecutter.project_slug }} stage=$(1)
+
+bootstrap:  ## Create or update the CI deploy roles of dev and prod: GITHUB_REPOSITORY=owner/name [OIDC_PROVIDER_ARN=...]
+	@test -n "$(GITHUB_REPOSITORY)" || { echo "GITHUB_REPOSITORY is not set: make bootstrap GITHUB_REPOSITORY=owner/name" >&2; exit 1; }
+	$(call ci_stack,dev,$(OIDC_PROVIDER_ARN))
+	$(call ci_stack,prod,$(call ci_output,dev,GitHubOidcProviderArn))
+	@for stage in dev prod; do echo "GitHub environment $$stage: AWS_ROLE_ARN=$(call ci_output,$$stage,GitHubActionsRoleArn)"; done
+
+# What the deploy workflow runs, with the role of STAGE's bootstrap stack: `make deploy` of the
+# artifact already built, through that stack's bucket, CloudFormation role and permissions
+# boundary. KEEP_BUILT (make's -o: never remake the artifact{% if has('site') %} or the app{% endif %}) goes to each make that
+# deploy runs, as make does not hand -o on by itself.
+ci-deploy: | $(SAM) $(VENV)/pyvenv.cfg  ## Deploy STAGE's built artifact as CI does, with its bootstrap stack's roles
+	$(MAKE) --no-print-directory $(CI_KEEP_BUILT) deploy STAGE=$(STAGE) KEEP_BUILT="$(CI_KEEP_BUILT)" \
+		DEPLOY_OPTIONS="--no-resolve-s3 --s3-bucket $(call ci_output,$(STAGE),ArtifactBucketName) --role-arn $(call ci_output,$(STAGE),DeployRoleArn)" \
+		DEPLOY_PARAMETERS="PermissionsBoundaryArn=$(call ci_output,$(STAGE),PermissionsBoundaryArn)"

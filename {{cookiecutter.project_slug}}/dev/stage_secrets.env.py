@@ -45,11 +45,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from dev.samconfig import SamconfigError, stage_overrides
 {%- elif has('cloudformation_deploys') -%}
 import argparse
 import json
@@ -97,7 +98,6 @@ SECRETS = (
 )
 {%- if has('sam_deploys') %}
 PROJECT = Path(__file__).resolve().parent.parent
-SAMCONFIG = PROJECT / "samconfig.toml"
 {%- elif has('pipeline_deploys') %}
 REGION = "{{ cookiecutter.aws_region }}"
 {%- endif %}
@@ -132,17 +132,6 @@ def env_file_source(env_file: str) -> str:
 {%- if has('sam_deploys') %}
 
 
-def stage_overrides(stage: str, samconfig: Path = SAMCONFIG) -> list[str]:
-    """The stage's parameter_overrides in samconfig.toml, which overrides given to sam would replace."""
-    config = tomllib.loads(samconfig.read_text(encoding="utf-8"))
-    settings = config.get(stage, {}).get("deploy", {}).get("parameters")
-    if settings is None:
-        raise SecretsError(f"{samconfig.name} has no [{stage}.deploy.parameters]: each stage has its own")
-    overrides = settings.get("parameter_overrides", [])
-    # A string is parsed by sam as it parses samconfig.toml's: passed as it is.
-    return [overrides] if isinstance(overrides, str) else [str(override) for override in overrides]
-
-
 @contextmanager
 def private_file(name: str, content: str) -> Iterator[Path]:
     """``content`` in a file only this user can read, removed on leaving the block, whatever happens."""
@@ -157,15 +146,23 @@ def private_file(name: str, content: str) -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def deploy(stage: str, sam: str, environ: Mapping[str, str], env_file: str) -> int:
-    """``sam deploy`` of ``stage`` with its secrets; sam's exit status."""
+def deploy(
+    stage: str,
+    sam: str,
+    environ: Mapping[str, str],
+    env_file: str,
+    parameters: Sequence[str] = (),
+    options: Sequence[str] = (),
+) -> int:
+    """``sam deploy`` of ``stage`` with its secrets, plus ``parameters`` and ``options``; its exit status."""
     values = read(environ, env_file_source(env_file))
-    overrides = stage_overrides(stage)
+    overrides = [*stage_overrides(stage), *parameters]
     without_secrets = {key: value for key, value in environ.items() if key not in values}
     # sam reads a file of overrides as YAML (JSON is YAML): a mapping of parameter to value.
     with private_file("secrets.yaml", json.dumps(stack_parameters(values))) as secrets_file:
         overrides_file = f"file://{secrets_file}"
-        command = [sam, "deploy", "--config-env", stage, "--parameter-overrides", *overrides, overrides_file]
+        deploy = [sam, "deploy", "--config-env", stage, *options]
+        command = [*deploy, "--parameter-overrides", *overrides, overrides_file]
         print(shlex.join(command))
         completed = subprocess.run(command, cwd=PROJECT, env=without_secrets, check=False)  # noqa: S603
     return completed.returncode
@@ -179,10 +176,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stage", help="the stage to deploy (dev, prod)")
     parser.add_argument("--sam", default="sam", help="the SAM CLI (default: %(default)s)")
     parser.add_argument("--env-file", default=".env", help="where the secrets are set (default: %(default)s)")
+    parser.add_argument(
+        "--parameter", action="append", default=[], help="one more stack parameter, Name=value (repeatable)"
+    )
+    parser.add_argument("--sam-options", default="", help="more options of sam deploy, as one string")
     args = parser.parse_args(argv)
     try:
-        return deploy(args.stage, args.sam, os.environ, args.env_file)
-    except SecretsError as error:
+        return deploy(
+            args.stage, args.sam, os.environ, args.env_file, args.parameter, shlex.split(args.sam_options)
+        )
+    except (SecretsError, SamconfigError) as error:
         print(f"Could not deploy stage {args.stage}: {error}", file=sys.stderr)
         return 1
 {%- elif has('cloudformation_deploys') %}

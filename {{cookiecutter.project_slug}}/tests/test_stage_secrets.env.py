@@ -105,22 +105,6 @@ def assert_no_secret_in(record: dict[str, Any]) -> None:
 {%- if has('sam_deploys') %}
 
 
-def test_each_stage_keeps_its_own_overrides() -> None:
-    assert stage_secrets.stage_overrides("dev") == ["Stage=dev"]
-{%- if has('sql_store') %}
-    assert stage_secrets.stage_overrides("prod") == [
-        "Stage=prod TrafficShifting=Canary10Percent10Minutes DatabaseMultiAz=true"
-    ]
-{%- elif has('key_value_store') %}
-    assert stage_secrets.stage_overrides("prod") == ["Stage=prod TrafficShifting=Canary10Percent10Minutes"]
-{%- endif %}
-
-
-def test_a_stage_without_settings_is_refused() -> None:
-    with pytest.raises(SecretsError, match=r"samconfig\.toml has no \[qa\.deploy\.parameters\]"):
-        stage_secrets.stage_overrides("qa")
-
-
 @pytest.mark.parametrize("exit_status", [0, 3], ids=["deployed", "failed"])
 def test_sam_gets_the_secrets_in_a_private_file_that_is_then_removed(
     recorder: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, exit_status: int
