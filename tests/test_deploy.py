@@ -37,6 +37,7 @@ import contextlib
 import copy
 import dataclasses
 import json
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Iterator
@@ -65,6 +66,9 @@ from tests.deploy_support import (
     zipped,
 )
 from tests.env_wiring import Read, reads, sam_wiring, wiring_problems, zappa_wiring
+from tests.iam_static import UnresolvedError, migration_requests
+from tests.iam_static import resolve as resolve_statically
+from tests.iam_static import role_policies as rendered_role_policies
 from tests.iam_use import Request, evaluate, read_calls, requests, runtime_requests
 from tests.support import (
     IDENTITY_PACKAGE,
@@ -447,6 +451,56 @@ def test_stack_sets_what_the_app_reads(
     assert not problems, "\n".join(problems)
 
 
+# The SQL stores' migration function, and the hook that runs it before a release takes traffic.
+MIGRATION_FUNCTIONS = ("MigrateFunction", "MigrationHook")
+# What the code those functions run asks of AWS, as the source says it (``clients("lambda").invoke``,
+# ``parameters.get_secret``): the calls ``iam_static.migration_requests`` enumerates.
+_AWS_CALL = re.compile(r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[a-z_]+)\(""")
+
+
+@pytest.mark.parametrize(
+    "combination",
+    [c for c in COMBINATIONS if c["storage"] == "rds" and c["deployment"] != "zappa"],
+    ids=lambda combination: combination.name,
+)
+def test_migration_roles_allow_what_their_code_calls_and_nothing_else(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The migration function's and its hook's roles, as transformed, against the calls their code makes."""
+    project = rendered(combination).path
+    package = project / "src" / IDENTITY_PACKAGE
+    migrate = (package / "migrate.py").read_text(encoding="utf-8")
+    credentials = (package / "secrets.py").read_text(encoding="utf-8").partition("def database_url")[2]
+    assert {match[:2] for match in _AWS_CALL.findall(migrate)} == {
+        ("lambda", "invoke"),
+        ("codedeploy", "put_lifecycle_event_hook_execution_status"),
+    }, "before_traffic's calls changed: enumerate them in tests/iam_static.py"
+    credentials_read = ["get_secret"] if combination["secrets"] == "ssm" else []
+    assert [match[2] for match in _AWS_CALL.findall(credentials)] == credentials_read, (
+        "what database_url asks of AWS changed: enumerate it in tests/iam_static.py"
+    )
+    name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
+    source = load_structured(project / name)
+    code = {
+        logical: f"s3://code/{logical}"
+        for logical, resource in source["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(MIGRATION_FUNCTIONS) <= set(code)
+    template = sam_template(project / name, code, {"Stage": STAGE})
+    for function in MIGRATION_FUNCTIONS:
+        evaluation = evaluate(
+            rendered_role_policies(template, function), migration_requests(template, function)
+        )
+        print(f"{function}: {len(evaluation.statements)} statements, {len(evaluation.used)} used")
+        assert not evaluation.denied, f"{function} denied:\n" + "\n".join(
+            request.describe() for request in evaluation.denied
+        )
+        assert not evaluation.unused, f"{function}: no call used:\n" + "\n".join(
+            statement.describe() for statement in evaluation.unused
+        )
+
+
 _TEMPLATE = {
     "Parameters": {"Stage": {"Type": "String"}},
     "Resources": {
@@ -594,3 +648,27 @@ def test_evaluation_denies_what_no_statement_allows_and_reports_what_none_used()
     assert [statement.describe() for statement in evaluation.unused] == [
         f"table[1]: Allow dynamodb:Scan on {_TABLE}"
     ]
+
+
+def test_a_rendered_role_resolves_as_its_stack_would() -> None:
+    """Names, ARNs and substitutions as CloudFormation gives them; what it cannot resolve, an error."""
+    template: dict[str, Any] = {
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Resources": {
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": {"Fn::Sub": "/app/${Stage}"}},
+            },
+            "Migrate": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        },
+    }
+    assert resolve_statically(template, {"Fn::GetAtt": ["Logs", "Arn"]}) == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/app/dev:*"
+    )
+    assert resolve_statically(template, {"Fn::Sub": "${Migrate.Arn}:${AWS::StackName}"}) == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-Migrate-1A2B3C4D:app-dev"
+    )
+    with pytest.raises(UnresolvedError, match="Fn::If is not resolved"):
+        resolve_statically(template, {"Fn::If": ["IsProd", "a", "b"]})
+    with pytest.raises(UnresolvedError, match="no stand-in for AWS::Lambda::Function's Version"):
+        resolve_statically(template, {"Fn::GetAtt": "Migrate.Version"})
