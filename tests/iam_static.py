@@ -1,10 +1,11 @@
 """A stack's roles read from its transformed template alone, for the functions no emulator can run.
 
-A SQL store's migration function (and the hook that invokes it before a
-release takes traffic) needs a database moto cannot create: its role is read
-from the template after the serverless transform, each intrinsic resolved as
-a stack named ``STACK`` would resolve it (``resolve``), and evaluated against
-the calls its code makes, enumerated from that code (``migration_requests``).
+A SQL store's functions (the API's, the migration function, and the hook
+that invokes it before a release takes traffic) need a database moto cannot
+create: each role is read from the template after the serverless transform,
+each intrinsic resolved as a stack named ``STACK`` would resolve it
+(``resolve``), and evaluated against the calls its code makes, enumerated
+from that code (``function_requests``).
 
 Physical names stand in as CloudFormation makes them: a resource's own name
 property when it has one, else ``<stack>-<logical ID>-<suffix>``.
@@ -12,7 +13,7 @@ property when it has one, else ``<stack>-<logical ID>-<suffix>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tests.iam_use import Request, requests, runtime_requests
@@ -157,27 +158,31 @@ def call(service: str, operation: str, **params: Any) -> dict[str, Any]:
     return {"service": service, "operation": operation, "params": params}
 
 
-def migration_requests(template: Mapping[str, Any], function: str) -> list[Request]:
-    """What the migration function, or the hook that invokes it, asks IAM for, from the code each runs.
+def function_requests(template: Mapping[str, Any], function: str, secrets: Iterable[str]) -> list[Request]:
+    """What a SQL store's function asks IAM for, from the code its handler runs.
 
-    ``migrate.handler`` reads the database's credentials from the secret RDS
-    keeps (``secrets.database_url``, with secrets in SSM; with secrets in the
-    environment they are in ``DATABASE_URL``) and nothing else of AWS; ``migrate.before_traffic``
-    invokes the migration function, then reports to CodeDeploy on the
-    deployment of the API function's deployment group.
+    Whatever connects to the database (the API's ``handler.handler``,
+    ``migrate.handler``) reads its credentials from the secret RDS keeps
+    (``secrets.database_url``) when the function's environment names it, with
+    secrets in SSM; in the environment they are in ``DATABASE_URL`` and it calls
+    nothing. The API reads each of ``secrets`` (the names the code asks for)
+    from SSM under ``SECRETS_PATH``, decrypted, when the function has that
+    path. ``migrate.before_traffic`` invokes the migration function, then
+    reports to CodeDeploy on the deployment of the API function's deployment group.
     """
     properties = template["Resources"][function]["Properties"]
-    handler = properties["Handler"].rpartition(".")[2]
-    if handler == "handler":
-        # With secrets in the environment the credentials are in DATABASE_URL: no call at all.
-        variables = properties.get("Environment", {}).get("Variables", {})
-        calls = [
-            call("secretsmanager", "GetSecretValue", SecretId=variable(template, function, name))
-            for name in ("DATABASE_SECRET_ARN",)
-            if name in variables
-        ]
-    elif handler == "before_traffic":
-        calls = [call("lambda", "Invoke", FunctionName=variable(template, function, "MIGRATE_FUNCTION"))]
+    variables = properties.get("Environment", {}).get("Variables", {})
+    module, _, handler = properties["Handler"].rpartition(".")
+    calls = []
+    if handler == "before_traffic":
+        calls.append(call("lambda", "Invoke", FunctionName=variable(template, function, "MIGRATE_FUNCTION")))
+    elif module.endswith((".handler", ".migrate")) and handler == "handler":
+        if "DATABASE_SECRET_ARN" in variables:
+            secret = variable(template, function, "DATABASE_SECRET_ARN")
+            calls.append(call("secretsmanager", "GetSecretValue", SecretId=secret))
+        if "SECRETS_PATH" in variables:
+            path = variable(template, function, "SECRETS_PATH")
+            calls += [call("ssm", "GetParameter", Name=path + name, WithDecryption=True) for name in secrets]
     else:
         raise UnresolvedError(f"{function}: no calls enumerated for the handler {properties['Handler']}")
     wanted = [request for made in calls for request in requests(made, REGION, ACCOUNT)]

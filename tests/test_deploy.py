@@ -65,8 +65,8 @@ from tests.deploy_support import (
     stored_code,
     zipped,
 )
-from tests.env_wiring import Read, reads, sam_wiring, wiring_problems, zappa_wiring
-from tests.iam_static import UnresolvedError, migration_requests
+from tests.env_wiring import Read, reads, sam_wiring, secret_names, wiring_problems, zappa_wiring
+from tests.iam_static import UnresolvedError, function_requests
 from tests.iam_static import resolve as resolve_statically
 from tests.iam_static import role_policies as rendered_role_policies
 from tests.iam_use import Request, evaluate, read_calls, requests, runtime_requests
@@ -451,11 +451,22 @@ def test_stack_sets_what_the_app_reads(
     assert not problems, "\n".join(problems)
 
 
-# The SQL stores' migration function, and the hook that runs it before a release takes traffic.
-MIGRATION_FUNCTIONS = ("MigrateFunction", "MigrationHook")
-# What the code those functions run asks of AWS, as the source says it (``clients("lambda").invoke``,
-# ``parameters.get_secret``): the calls ``iam_static.migration_requests`` enumerates.
-_AWS_CALL = re.compile(r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[a-z_]+)\(""")
+# A SQL store's functions: the API's, the migration function, and the hook that runs it before a release.
+SQL_STORE_FUNCTIONS = (API_FUNCTION, "MigrateFunction", "MigrationHook")
+# What the package asks of AWS, as the source says it (``clients("lambda").invoke``,
+# ``parameters.get_secret``, ``boto3.client``): the calls ``iam_static.function_requests`` enumerates.
+_AWS_CALL = re.compile(
+    r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[a-z_]+)\(|boto3\.(client|resource)\b"""
+)
+
+
+def aws_calls_in_source(package: Path) -> set[tuple[str, str]]:
+    """(module, call) for each way the package's code calls AWS."""
+    return {
+        (path.stem, ".".join(part for part in match if part))
+        for path in package.rglob("*.py")
+        for match in _AWS_CALL.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 @pytest.mark.parametrize(
@@ -463,21 +474,21 @@ _AWS_CALL = re.compile(r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[
     [c for c in COMBINATIONS if c["storage"] == "rds" and c["deployment"] != "zappa"],
     ids=lambda combination: combination.name,
 )
-def test_migration_roles_allow_what_their_code_calls_and_nothing_else(
+def test_sql_store_roles_allow_what_their_code_calls_and_nothing_else(
     combination: Combination, rendered: Callable[[Combination], RenderedProject]
 ) -> None:
-    """The migration function's and its hook's roles, as transformed, against the calls their code makes."""
+    """The API's, migration function's and hook's roles, as transformed, against their code's calls."""
     project = rendered(combination).path
     package = project / "src" / IDENTITY_PACKAGE
-    migrate = (package / "migrate.py").read_text(encoding="utf-8")
-    credentials = (package / "secrets.py").read_text(encoding="utf-8").partition("def database_url")[2]
-    assert {match[:2] for match in _AWS_CALL.findall(migrate)} == {
-        ("lambda", "invoke"),
-        ("codedeploy", "put_lifecycle_event_hook_execution_status"),
-    }, "before_traffic's calls changed: enumerate them in tests/iam_static.py"
-    credentials_read = ["get_secret"] if combination["secrets"] == "ssm" else []
-    assert [match[2] for match in _AWS_CALL.findall(credentials)] == credentials_read, (
-        "what database_url asks of AWS changed: enumerate it in tests/iam_static.py"
+    enumerated = {
+        ("migrate", "lambda.invoke"),
+        ("migrate", "codedeploy.put_lifecycle_event_hook_execution_status"),
+        ("migrate", "client"),  # the hook's clients, made once
+    }
+    if combination["secrets"] == "ssm":
+        enumerated |= {("secrets", "get_parameter"), ("secrets", "get_secret")}
+    assert aws_calls_in_source(package) == enumerated, (
+        "the code calls AWS otherwise: enumerate its calls in tests/iam_static.py"
     )
     name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
     source = load_structured(project / name)
@@ -486,13 +497,16 @@ def test_migration_roles_allow_what_their_code_calls_and_nothing_else(
         for logical, resource in source["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
-    assert set(MIGRATION_FUNCTIONS) <= set(code)
+    assert set(SQL_STORE_FUNCTIONS) <= set(code)
     template = sam_template(project / name, code, {"Stage": STAGE})
-    for function in MIGRATION_FUNCTIONS:
-        evaluation = evaluate(
-            rendered_role_policies(template, function), migration_requests(template, function)
+    names = secret_names(package)
+    for function in SQL_STORE_FUNCTIONS:
+        wanted = function_requests(template, function, names)
+        evaluation = evaluate(rendered_role_policies(template, function), wanted)
+        print(
+            f"{function}: {len(wanted)} requests, {len(evaluation.statements)} statements, "
+            f"{len(evaluation.used)} used"
         )
-        print(f"{function}: {len(evaluation.statements)} statements, {len(evaluation.used)} used")
         assert not evaluation.denied, f"{function} denied:\n" + "\n".join(
             request.describe() for request in evaluation.denied
         )
