@@ -69,7 +69,7 @@ from tests.env_wiring import Read, reads, sam_wiring, secret_names, wiring_probl
 from tests.iam_static import UnresolvedError, function_requests
 from tests.iam_static import resolve as resolve_statically
 from tests.iam_static import role_policies as rendered_role_policies
-from tests.iam_use import Request, evaluate, read_calls, requests, runtime_requests
+from tests.iam_use import Request, as_deployed, evaluate, read_calls, requests, runtime_requests
 from tests.support import (
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
@@ -305,6 +305,49 @@ def test_function_role_allows_what_it_uses_and_nothing_else(
     record_property("iam_statements_unused", len(evaluation.unused))
     assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
     assert not evaluation.unused, "no call used:\n" + "\n".join(s.describe() for s in evaluation.unused)
+
+
+# One stack per deployment whose project's own tests exercise every path of the app's storage and secrets.
+RECORDED_TESTS = [
+    next(c for c in SAM_BUILT if c["deployment"] == "sam" and c["secrets"] == "ssm"),
+]
+
+
+@pytest.mark.deploy
+@pytest.mark.parametrize("combination", RECORDED_TESTS, ids=lambda combination: combination.name)
+def test_function_role_allows_what_the_projects_tests_call(
+    combination: Combination, deployments: Deployments, tmp_path: Path
+) -> None:
+    """The app's calls in the project's own tests (every repository path), on the stack's names, allowed.
+
+    The tests make a table and a secrets path of their own (``<slug>-test-<hex>``,
+    ``/<slug>/test-<hex>/``): each is the stack's table, or its ``SECRETS_PATH``.
+    """
+    deployment, served = deployments.get(combination), deployments.served(combination)
+    assert served.failure is None, served.failure
+    env = project_env(deployment.project, combination["python_version"])
+    log = tmp_path / "calls.jsonl"
+    result = env.run(
+        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'basetemp'}"],
+        cwd=deployment.project,
+        AWS_CALL_LOG=str(log),
+    )
+    check(result, "the project's tests, recording their AWS calls")
+    variables = served.configuration["Environment"]["Variables"]
+    local = {
+        rf"{IDENTITY_SLUG}-test(?:-[0-9a-f]{{12}})?": variables["TABLE_NAME"],
+        rf"/{IDENTITY_SLUG}/test(?:-[0-9a-f]{{12}})?/(?P<rest>.*)": variables["SECRETS_PATH"] + r"\g<rest>",
+    }
+    calls = [
+        as_deployed(call, local) for call in read_calls(log) if call["caller"].startswith(IDENTITY_PACKAGE)
+    ]
+    assert {call["service"] for call in calls} == {"dynamodb", "ssm"}, "the tests' calls went unrecorded"
+    policies = role_policies(deployment.emulator, served.configuration["Role"].rpartition("/")[2])
+    evaluation = evaluate(
+        policies, [request for call in calls for request in requests(call, REGION, ACCOUNT)]
+    )
+    print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
+    assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
 
 
 def resolve(deployment: Deployment, value: Any) -> str:
@@ -686,3 +729,21 @@ def test_a_rendered_role_resolves_as_its_stack_would() -> None:
         resolve_statically(template, {"Fn::If": ["IsProd", "a", "b"]})
     with pytest.raises(UnresolvedError, match="no stand-in for AWS::Lambda::Function's Version"):
         resolve_statically(template, {"Fn::GetAtt": "Migrate.Version"})
+
+
+def test_a_tests_call_takes_the_stacks_names() -> None:
+    """A name of the tests' own becomes the stack's; any other stays, for the role to refuse."""
+    names = {
+        r"app-test(?:-[0-9a-f]{12})?": "app-dev-Table-1",
+        r"/app/test(?:-[0-9a-f]{12})?/(?P<rest>.*)": r"/app/dev/\g<rest>",
+    }
+    transaction = {"TransactItems": [{"Put": {"TableName": "app-test-0123456789ab"}}]}
+    assert as_deployed({"service": "dynamodb", "params": transaction}, names)["params"] == {
+        "TransactItems": [{"Put": {"TableName": "app-dev-Table-1"}}]
+    }
+    assert as_deployed({"params": {"Name": "/app/test-0123456789ab/admin-token"}}, names)["params"] == {
+        "Name": "/app/dev/admin-token"
+    }
+    assert as_deployed({"params": {"TableName": "other-test"}}, names)["params"] == {
+        "TableName": "other-test"
+    }
