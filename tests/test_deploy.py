@@ -66,7 +66,7 @@ from tests.deploy_support import (
     zipped,
 )
 from tests.env_wiring import Read, reads, sam_wiring, secret_names, wiring_problems, zappa_wiring
-from tests.iam_static import UnresolvedError, function_requests
+from tests.iam_static import UnresolvedError, function_requests, variable
 from tests.iam_static import resolve as resolve_statically
 from tests.iam_static import role_policies as rendered_role_policies
 from tests.iam_use import Request, as_deployed, evaluate, read_calls, requests, runtime_requests
@@ -318,29 +318,16 @@ RECORDED_TESTS = [
 def test_function_role_allows_what_the_projects_tests_call(
     combination: Combination, deployments: Deployments, tmp_path: Path
 ) -> None:
-    """The app's calls in the project's own tests (every repository path), on the stack's names, allowed.
-
-    The tests make a table and a secrets path of their own (``<slug>-test-<hex>``,
-    ``/<slug>/test-<hex>/``): each is the stack's table, or its ``SECRETS_PATH``.
-    """
+    """The app's calls in the project's own tests (every repository path), on the stack's names, allowed."""
     deployment, served = deployments.get(combination), deployments.served(combination)
     assert served.failure is None, served.failure
-    env = project_env(deployment.project, combination["python_version"])
-    log = tmp_path / "calls.jsonl"
-    result = env.run(
-        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'basetemp'}"],
-        cwd=deployment.project,
-        AWS_CALL_LOG=str(log),
-    )
-    check(result, "the project's tests, recording their AWS calls")
     variables = served.configuration["Environment"]["Variables"]
-    local = {
-        rf"{IDENTITY_SLUG}-test(?:-[0-9a-f]{{12}})?": variables["TABLE_NAME"],
-        rf"/{IDENTITY_SLUG}/test(?:-[0-9a-f]{{12}})?/(?P<rest>.*)": variables["SECRETS_PATH"] + r"\g<rest>",
-    }
-    calls = [
-        as_deployed(call, local) for call in read_calls(log) if call["caller"].startswith(IDENTITY_PACKAGE)
-    ]
+    calls = project_tests_calls(
+        deployment.project,
+        combination["python_version"],
+        tmp_path,
+        {**tables_named(variables["TABLE_NAME"]), **parameters_under(variables["SECRETS_PATH"])},
+    )
     assert {call["service"] for call in calls} == {"dynamodb", "ssm"}, "the tests' calls went unrecorded"
     policies = role_policies(deployment.emulator, served.configuration["Role"].rpartition("/")[2])
     evaluation = evaluate(
@@ -348,6 +335,32 @@ def test_function_role_allows_what_the_projects_tests_call(
     )
     print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
     assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
+
+
+def project_tests_calls(
+    project: Path, python_version: str, tmp_path: Path, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The app's AWS calls in the project's own tests, each name of theirs renamed by ``names``."""
+    env = project_env(project, python_version)
+    log = tmp_path / "calls.jsonl"
+    result = env.run(
+        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'basetemp'}"],
+        cwd=project,
+        AWS_CALL_LOG=str(log),
+    )
+    check(result, "the project's tests, recording their AWS calls")
+    return [
+        as_deployed(call, names) for call in read_calls(log) if call["caller"].startswith(IDENTITY_PACKAGE)
+    ]
+
+
+# The tests make a table and a secrets path of their own: ``<slug>-test-<hex>``, ``/<slug>/test-<hex>/``.
+def tables_named(table: str) -> dict[str, str]:
+    return {rf"{IDENTITY_SLUG}-test(?:-[0-9a-f]{{12}})?": table}
+
+
+def parameters_under(path: str) -> dict[str, str]:
+    return {rf"/{IDENTITY_SLUG}/test(?:-[0-9a-f]{{12}})?/(?P<rest>.*)": path + r"\g<rest>"}
 
 
 def resolve(deployment: Deployment, value: Any) -> str:
@@ -533,15 +546,7 @@ def test_sql_store_roles_allow_what_their_code_calls_and_nothing_else(
     assert aws_calls_in_source(package) == enumerated, (
         "the code calls AWS otherwise: enumerate its calls in tests/iam_static.py"
     )
-    name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
-    source = load_structured(project / name)
-    code = {
-        logical: f"s3://code/{logical}"
-        for logical, resource in source["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
-    assert set(SQL_STORE_FUNCTIONS) <= set(code)
-    template = sam_template(project / name, code, {"Stage": STAGE})
+    template = transformed(project, combination)
     names = secret_names(package)
     for function in SQL_STORE_FUNCTIONS:
         wanted = function_requests(template, function, names)
@@ -556,6 +561,54 @@ def test_sql_store_roles_allow_what_their_code_calls_and_nothing_else(
         assert not evaluation.unused, f"{function}: no call used:\n" + "\n".join(
             statement.describe() for statement in evaluation.unused
         )
+
+
+def transformed(project: Path, combination: Combination) -> dict[str, Any]:
+    """The project's SAM template after the serverless transform, each function's code a stand-in URI."""
+    name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
+    source = load_structured(project / name)
+    code = {
+        logical: f"s3://code/{logical}"
+        for logical, resource in source["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(SQL_STORE_FUNCTIONS) <= set(code)
+    return sam_template(project / name, code, {"Stage": STAGE})
+
+
+RECORDED_SQL_TESTS = [
+    next(
+        c
+        for c in COMBINATIONS
+        if c["deployment"] == "sam" and c["storage"] == "rds" and c["secrets"] == "ssm"
+    )
+]
+
+
+@pytest.mark.parametrize("combination", RECORDED_SQL_TESTS, ids=lambda combination: combination.name)
+def test_sql_store_api_role_allows_what_the_projects_tests_call(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """The app's calls in the project's own tests (on the local database), on the stack's names, allowed."""
+    project = rendered(combination).path
+    template = transformed(project, combination)
+    names = {
+        **parameters_under(variable(template, API_FUNCTION, "SECRETS_PATH")),
+        # The local database's credentials, in the emulator as RDS keeps the stack's (dev/local_secrets.py).
+        rf"arn:aws:secretsmanager:[^:]+:[0-9]+:secret:{IDENTITY_SLUG}/local/[^:]+": variable(
+            template, API_FUNCTION, "DATABASE_SECRET_ARN"
+        ),
+    }
+    calls = project_tests_calls(project, combination["python_version"], tmp_path, names)
+    assert {call["service"] for call in calls} == {"ssm", "secretsmanager"}, (
+        "the tests' calls went unrecorded"
+    )
+    evaluation = evaluate(
+        rendered_role_policies(template, API_FUNCTION),
+        [request for call in calls for request in requests(call, REGION, ACCOUNT)],
+    )
+    print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
+    assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
 
 
 _TEMPLATE = {
