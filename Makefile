@@ -25,9 +25,9 @@ UV_RUN := uv run --frozen
 # The template's own Python; {{cookiecutter.project_slug}}/ is linted after rendering, by the render tier.
 LINT_PATHS := hooks tests bench serverless_flask_jinja.py
 # A tier's deselection, for the targets below.
-FAST := not install and not build and not fuzz
+FAST := not install and not build and not deploy and not fuzz
 # The tiers whose tests take combinations: what `make validate` runs for one.
-VALIDATE_TIERS := tests/test_render.py tests/test_build.py $(sort $(wildcard tests/test_backend_*.py))
+VALIDATE_TIERS := tests/test_render.py tests/test_build.py tests/test_deploy.py $(sort $(wildcard tests/test_backend_*.py))
 
 .PHONY: help install tools test test-fast validate lint matrix stats lock clean clean-cache
 
@@ -53,7 +53,7 @@ $(TOOLS_DIR)/.checkov-$(CHECKOV_VERSION):
 test: tools  ## Run every tier: hooks, render (all combinations, with one from-scratch install) and build
 	$(UV_RUN) pytest $(PYTEST_ARGS)
 
-test-fast: tools  ## Hooks, answers and render tiers, without the from-scratch install, the build and fuzz tiers
+test-fast: tools  ## Hooks, answers and render tiers, without the from-scratch install, the build, deploy and fuzz tiers
 	$(UV_RUN) pytest -m "$(FAST)" $(PYTEST_ARGS)
 
 validate: tools  ## One combination end to end, by COMBINATION=<name> (see `make matrix`) or ANSWERS='<json>'

@@ -338,10 +338,19 @@ def project_environment(artifact: Artifact) -> ProjectEnv:
 # and the runtime's boto3 are put on sys.path. One JSON event per input line,
 # one JSON response per output line; the function's own output (its logs)
 # goes to stderr. At the end, a report of where every loaded module came from.
+# With AWS_CALL_RECORDER, the project's call recorder (tests/aws_calls.py) logs
+# every AWS call to AWS_CALL_LOG; the function sees neither variable.
 _RUNTIME = """
-import importlib, json, os, sys, time, uuid
+import importlib, importlib.util, json, os, sys, time, uuid
 handler_name, code_dirs = sys.argv[1], sys.argv[2:]
 sys.path[:0] = code_dirs
+recorder = os.environ.pop("AWS_CALL_RECORDER", "")
+if recorder:
+    spec = importlib.util.spec_from_file_location("aws_calls", recorder)
+    aws_calls = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(aws_calls)
+    aws_calls.record_if_asked()
+os.environ.pop("AWS_CALL_LOG", None)
 responses = os.fdopen(os.dup(1), "w")
 os.dup2(2, 1)
 module_name, _, function_name = handler_name.rpartition(".")
@@ -384,12 +393,27 @@ class LambdaContainer:
     """The built artifact in ``python3.X -I -S``: a warm container that handles events in turn."""
 
     def __init__(
-        self, artifact: Artifact, environment: Mapping[str, str], log: Path, function: str = API_FUNCTION
+        self,
+        artifact: Artifact,
+        environment: Mapping[str, str],
+        log: Path,
+        function: str = API_FUNCTION,
+        calls: Path | None = None,
     ) -> None:
+        """``calls``: where the project's recorder writes every AWS call the function makes."""
         self.artifact = artifact
         self.code, self.handler = artifact.function(function)
+        recording = (
+            {
+                "AWS_CALL_RECORDER": str(artifact.project / "tests" / "aws_calls.py"),
+                "AWS_CALL_LOG": str(calls),
+            }
+            if calls is not None
+            else {}
+        )
         self.environment = {
             **environment,
+            **recording,
             "LAMBDA_TASK_ROOT": str(self.code),
             "AWS_LAMBDA_FUNCTION_NAME": "build-tier",
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{artifact.python_version}",

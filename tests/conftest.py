@@ -86,7 +86,8 @@ def leave_out_empty_parameter_sets(config: pytest.Config, items: list[pytest.Ite
 # (`render:<name>`) and its built artifact (`build:<name>`), so a worker never waits on a lock
 # for a build or an environment the other worker is making, and `make validate` still keeps
 # both workers busy. A codestar project's checks run in its pipeline, which its build goes on
-# with (marker `pipeline`): they are in the build unit. Tests that share one session-wide
+# with (marker `pipeline`): they are in the build unit, as are the deploy tier's, which
+# deploy the built artifact (marker `deploy`). Tests that share one session-wide
 # result mark their own group (the scans and the app's checks in test_render.py), and so does
 # the answers' property test (test_answers.py), a long test of its own. Units are
 # handed out longest first, so the run does not end with one worker on a long build while the
@@ -116,7 +117,7 @@ def work_unit(item: pytest.Item) -> str | None:
     combination = item_combination(item)
     if combination is None or item.get_closest_marker("install"):
         return None
-    shares_the_build = item.get_closest_marker("build") or item.get_closest_marker("pipeline")
+    shares_the_build = any(item.get_closest_marker(mark) for mark in ("build", "pipeline", "deploy"))
     return f"{'build' if shares_the_build else 'render'}:{combination.name}"
 
 
@@ -134,7 +135,8 @@ def estimated_seconds(unit: str | None, item: pytest.Item) -> float:
     if unit.startswith("build:"):
         deployment = combination["deployment"]
         app_checks = deployment == "codestar" and combination["frontend"] == "spa"
-        return _BUILD_SECONDS.get(deployment, 30) + (15 if rds else 0) + (40 if app_checks else 0)
+        deploys = 10 if not rds and deployment != "zappa" else 0  # the deploy tier's stack (test_deploy.py)
+        return _BUILD_SECONDS.get(deployment, 30) + (15 if rds else 0) + (40 if app_checks else 0) + deploys
     return 15 + (8 if rds else 0)
 
 

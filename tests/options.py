@@ -70,6 +70,8 @@ GENERIC_VALUES = frozenset({"none", "env"})
 SHARED_WORDS: dict[str, frozenset[str]] = {
     # A backend the SAM CLI builds names it, and its build writes .aws-sam/build/template.yaml.
     "sam_built": frozenset({"sam", "template.yaml"}),
+    # Alembic imports SQLAlchemy's PostgreSQL dialect whatever the database: the artifact keeps it.
+    "mysql_database": frozenset({"PostgreSQL"}),
 }
 
 # Files that record every choice by design (the recorded answers for cruft).

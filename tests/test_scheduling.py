@@ -46,7 +46,7 @@ def pytest_collection_finish(session):
             "test": item.nodeid,
             "unit": work_unit(item),
             "seconds": estimated_seconds(work_unit(item), item),
-            "with_build": any(item.get_closest_marker(mark) for mark in ("build", "pipeline")),
+            "with_build": any(item.get_closest_marker(mark) for mark in ("build", "pipeline", "deploy")),
         }
         for item in session.items
     ]

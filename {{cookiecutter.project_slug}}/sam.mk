@@ -27,13 +27,22 @@ $(BUILD_DIR)/template.yaml: $(TEMPLATE) pyproject.toml uv.lock Makefile sam.mk d
 
 # Run by `sam build` (BuildMethod: makefile) with ARTIFACTS_DIR set.
 {%- if has('sql_store') %}
-# The migration function and its hook before traffic have the same code and other
-# handlers; SAM builds each function of a Makefile on its own, so the recipe runs once for each.
-build-ApiFunction build-MigrateFunction build-MigrationHook:
+# The migration function and its hook before traffic run the API's code with other
+# handlers. SAM builds each function of a Makefile on its own: the code is packed once,
+# into PACKED, and each function's artifact is a copy of it.
+PACKED := .aws-sam/packed
+
+$(PACKED).stamp: pyproject.toml uv.lock dev/pack.py $(SOURCES) | $(VENV)/pyvenv.cfg
+	rm -rf $(PACKED)
+	$(PACK) $(PACKED)
+	touch $@
+
+build-ApiFunction build-MigrateFunction build-MigrationHook: $(PACKED).stamp
+	cp -a $(PACKED)/. $(ARTIFACTS_DIR)
 {%- elif has('key_value_store') %}
 build-ApiFunction:
-{%- endif %}
 	$(PACK) $(ARTIFACTS_DIR)
+{%- endif %}
 
 logs: | $(SAM)  ## Tail STAGE's function logs
 	$(SAM) logs --stack-name $(STACK) --region $(REGION) --name ApiFunction --tail

@@ -13,6 +13,12 @@ environment. The function's code is:
   2023). boto3 is not among them: the runtime provides it;
 {%- if has('secrets_service') %}
 * of Powertools, only the utilities the app imports (``POWERTOOLS_UTILITIES``);
+{%- if has('sql_store') %}
+* SQLAlchemy without its compiled extensions: the same modules run as Python
+  instead (the wheel has both), as fast for this app's queries and cold start,
+  and 2.6 MB less to zip, fetch and unpack at every cold start; and without
+  what the app never imports (``SQLALCHEMY_DROPPED``, ``SQLALCHEMY_KEPT``);
+{%- endif %}
 {%- endif %}
 * every dependency as bytecode only. Lambda's code directory is read-only, so
   without ``.pyc`` files every cold start would compile every import again;
@@ -45,6 +51,18 @@ PYTHON_VERSION = "{{ cookiecutter.python_version }}"
 PYTHON_PLATFORM = "{{ 'aarch64' if has('arm_cpu') else cookiecutter.architecture }}-manylinux_2_34"
 # The dependency group of what the Lambda runtime provides (pyproject.toml).
 RUNTIME_GROUP = "lambda-runtime"
+{%- if has('sql_store') %}
+# SQLAlchemy, as the app and Alembic use it: Core (the store is written in it, not
+# the ORM), the database's dialect{% if has('mysql_database') %} (and PostgreSQL's, which Alembic imports
+# whatever the database){% endif %}, and of its extensions only the SQL compiler's hooks
+# (Alembic's); without its test suite. About 2 MB less in the zip. Keep a package
+# here when the app or a migration starts importing it.
+SQLALCHEMY_DROPPED = ("orm", "testing")
+SQLALCHEMY_KEPT = {
+    "dialects": {% if has('mysql_database') %}("mysql", "postgresql"){% elif has('postgresql_database') %}("postgresql",){% endif %},
+    "ext": ("compiler",),
+}
+{%- endif %}
 {%- if has('secrets_service') %}
 # Powertools (for its Parameters utility) is a toolbox, mostly of parts a Flask
 # app never imports (its own event handler, parsers, idempotency...): the
@@ -112,6 +130,32 @@ def copy_app(package: Path, directory: Path) -> None:
     )
     if not compiled:
         raise PackError(f"the app's modules under {package} do not compile (see above)")
+{%- if has('sql_store') %}
+
+
+def prune_sqlalchemy(directory: Path) -> None:
+    """SQLAlchemy without its compiled extensions (it imports the Python modules they were
+    built from) and without the packages and modules ``SQLALCHEMY_DROPPED`` and
+    ``SQLALCHEMY_KEPT`` leave out."""
+    sqlalchemy = directory / "sqlalchemy"
+    extensions = list(sqlalchemy.rglob("*.so"))
+    if not extensions:
+        raise PackError(f"no compiled SQLAlchemy in {directory} to prune: is it still a dependency?")
+    for extension in extensions:
+        if not extension.with_name(extension.name.split(".")[0] + ".py").is_file():
+            raise PackError(f"{extension.relative_to(directory)} has no Python module to stand in for it")
+        extension.unlink()
+    for package in SQLALCHEMY_DROPPED:
+        shutil.rmtree(sqlalchemy / package)
+    for package, kept in SQLALCHEMY_KEPT.items():
+        for path in list((sqlalchemy / package).iterdir()):
+            if path.name.startswith("_") or path.stem in kept:
+                continue  # the package itself, its private helpers, what is kept
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+{%- endif %}
 {%- if has('secrets_service') %}
 
 
@@ -137,6 +181,9 @@ def pack_function(directory: Path) -> None:
     # in Lambda, and its lock on the directory.
     shutil.rmtree(directory / "bin", ignore_errors=True)
     (directory / ".lock").unlink(missing_ok=True)
+{%- if has('sql_store') %}
+    prune_sqlalchemy(directory)
+{%- endif %}
 {%- if has('secrets_service') %}
     prune_powertools(directory)
 {%- endif %}

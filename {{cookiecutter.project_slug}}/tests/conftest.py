@@ -20,12 +20,18 @@ from {{ cookiecutter.package_name }}.handler import make_handler
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.storage import QuestionRepository
 
+from . import aws_calls
 from .events import FakeLambdaContext
 {%- if has('zappa_built') %}
 from .zappa_handler import make_handler
 {%- endif %}
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Record the AWS calls the tests make when AWS_CALL_LOG names a file (aws_calls.py)."""
+    aws_calls.record_if_asked()
 
 
 @pytest.fixture(scope="session")

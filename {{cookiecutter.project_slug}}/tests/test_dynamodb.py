@@ -298,3 +298,20 @@ def test_a_position_with_another_questions_id_is_refused(
     assert repository.list_questions(limit=1, after=position).items
     with pytest.raises(InvalidPositionError):
         repository.list_questions(limit=1, after={**position, "PK": f"Q#{new_id()}"})
+
+
+def open_connections(repository: DynamoDBQuestionRepository) -> int:
+    # botocore's HTTP session: urllib3 pools, each a queue of idle connections (None: a free slot).
+    pools = repository.client._endpoint.http_session._manager.pools  # type: ignore[attr-defined]
+    keys = pools.keys()  # urllib3's container refuses iteration over itself
+    return sum(1 for key in keys for connection in pools[key].pool.queue if connection is not None)
+
+
+def test_disconnect_closes_every_connection_and_the_next_call_opens_one(stage: str) -> None:
+    repository = DynamoDBQuestionRepository.connect(os.environ["TABLE_NAME"])
+    repository.add_question("Is a connection kept between calls?")
+    assert open_connections(repository) == 1
+    repository.disconnect()
+    assert open_connections(repository) == 0
+    assert len(repository.list_questions(limit=5, after=None).items) == 1
+    assert open_connections(repository) == 1

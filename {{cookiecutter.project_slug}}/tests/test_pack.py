@@ -74,6 +74,50 @@ def test_the_app_keeps_its_sources_with_bytecode_beside_them(tmp_path: Path) -> 
     assert_unchecked_bytecode(code / "app" / "api" / "__pycache__" / f"routes.{tag}.pyc")
     assert_unchecked_bytecode(code / "app" / "__pycache__" / f"__init__.{tag}.pyc")
     assert not (code / "app" / "__pycache__" / "old.cpython-00.pyc").exists()
+{%- if has('sql_store') %}
+
+
+def sqlalchemy_tree(root: Path) -> Path:
+    """What the wheel holds of SQLAlchemy, in small: each kind of file the pruning decides on."""
+    sqlalchemy = root / "sqlalchemy"
+    for module in (
+        "__init__.py",
+        "util/_collections_cy.py",
+        "util/_collections_cy.abi3.so",
+        "orm/session.py",
+        "testing/fixtures.py",
+        "ext/__init__.py",
+        "ext/compiler.py",
+        "ext/hybrid.py",
+        "ext/asyncio/engine.py",
+        "dialects/__init__.py",
+        "dialects/_typing.py",
+        "dialects/type_migration_guidelines.txt",
+        "dialects/oracle/base.py",
+        *(f"dialects/{dialect}/base.py" for dialect in pack.SQLALCHEMY_KEPT["dialects"]),
+    ):
+        write(sqlalchemy / module, "")
+    return sqlalchemy
+
+
+def test_sqlalchemy_keeps_what_the_app_and_alembic_import_as_python(tmp_path: Path) -> None:
+    sqlalchemy = sqlalchemy_tree(tmp_path)
+
+    pack.prune_sqlalchemy(tmp_path)
+
+    kept = sorted(str(path.relative_to(sqlalchemy)) for path in sqlalchemy.rglob("*") if path.is_file())
+    dialects = [f"dialects/{dialect}/base.py" for dialect in pack.SQLALCHEMY_KEPT["dialects"]]
+    expected = ["__init__.py", "dialects/__init__.py", "dialects/_typing.py", *dialects]
+    expected += ["ext/__init__.py", "ext/compiler.py", "util/_collections_cy.py"]
+    assert kept == sorted(expected)
+
+
+def test_a_compiled_module_with_no_python_twin_stops_the_packing(tmp_path: Path) -> None:
+    sqlalchemy_tree(tmp_path)
+    write(tmp_path / "sqlalchemy" / "engine" / "_row_cy.so", "")
+    with pytest.raises(pack.PackError, match="no Python module to stand in for it"):
+        pack.prune_sqlalchemy(tmp_path)
+{%- endif %}
 {%- if has('secrets_service') %}
 
 

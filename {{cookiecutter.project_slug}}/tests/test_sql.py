@@ -16,10 +16,12 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from dev.local_store import SQLITE, TEST_STORES, store_for
 
 from {{ cookiecutter.package_name }}.storage import InvalidPositionError, QuestionNotFoundError, new_id
+from {{ cookiecutter.package_name }}.storage.database import EngineSettings, make_engine
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
 from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
 from {{ cookiecutter.package_name }}.storage.tables import answers, questions
@@ -291,3 +293,22 @@ def test_a_failed_statement_does_not_quote_the_users_text(each_store: SqlQuestio
             )
         )
     assert "my private words" not in str(failure.value)
+
+
+def test_disconnect_closes_every_connection_and_the_next_call_opens_one(stage: str) -> None:
+    repository = SqlQuestionRepository(make_engine(EngineSettings.from_env()))  # a pool of its own
+
+    def idle_connections() -> int:
+        pool = repository.engine.pool  # disposing replaces it
+        assert isinstance(pool, QueuePool)
+        return pool.checkedin()
+
+    try:
+        repository.add_question("Is a connection kept between calls?")
+        assert idle_connections() == 1
+        repository.disconnect()
+        assert idle_connections() == 0
+        assert len(repository.list_questions(limit=5, after=None).items) == 1
+        assert idle_connections() == 1
+    finally:
+        repository.disconnect()

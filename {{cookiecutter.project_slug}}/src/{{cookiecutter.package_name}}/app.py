@@ -49,7 +49,7 @@ def create_app(
     app.extensions["repository"] = cache(repository or _configured_repository)
 
     api = Api(app, spec_kwargs={"info": {"description": description}})
-    api.spec.components.security_scheme(questions.ADMIN_SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
+    api.security_scheme(questions.ADMIN_SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     api.register_blueprint(health.blp)
     api.register_blueprint(questions.blp)
 {%- if has('site') %}

@@ -11,6 +11,7 @@ from flask import Flask
 from .apigateway import ApiGatewayPaths
 from .app import create_app
 from .log import bind_invocation, event_request_id, xray_trace_id
+from .snapshot import register as register_snapshot_hooks
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -34,6 +35,7 @@ def make_handler(app: Flask) -> Handler:
     return handler
 
 
-# Built once per container, at cold start.
+# Built once per container, at cold start (or once per version, with SnapStart).
 app = create_app()
 handler = make_handler(app)
+register_snapshot_hooks(app)

@@ -30,6 +30,16 @@ def variable_name(name: str) -> str:
 def find_secret(name: str) -> str | None:
     """The secret's value, or None when its variable is unset or empty."""
     return os.environ.get(variable_name(name)) or None
+{%- if has('sam_built') %}
+
+
+def load_client() -> None:
+    """Nothing to import: secrets are read from the environment."""
+
+
+def forget_cached() -> None:
+    """Nothing to drop: every read is of the environment."""
+{%- endif %}
 
 
 def get_secret(name: str) -> str:

@@ -49,6 +49,20 @@ def find_secret(name: str) -> str | None:
             return None
         raise
     return str(value)
+{%- if has('sam_built') %}
+
+
+def load_client() -> None:
+    """Import what reading a secret needs, without reading one (before a SnapStart snapshot)."""
+    from aws_lambda_powertools.utilities import parameters  # noqa: F401
+
+
+def forget_cached() -> None:
+    """Drop every value read so far, so the next read fetches it (after a SnapStart restore)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
+{%- endif %}
 
 
 def get_secret(name: str) -> str:

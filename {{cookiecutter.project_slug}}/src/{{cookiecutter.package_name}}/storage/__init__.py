@@ -90,3 +90,7 @@ class QuestionRepository(Protocol):
     def delete_question(self, question_id: str) -> None:
         """Delete the question and all of its answers, those being posted meanwhile included."""
         ...
+
+    def disconnect(self) -> None:
+        """Close every open connection to the store; the next call opens a new one."""
+        ...

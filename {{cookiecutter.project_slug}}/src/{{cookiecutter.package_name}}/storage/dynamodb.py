@@ -92,6 +92,9 @@ class DynamoDBQuestionRepository:
     def connect(cls, table_name: str) -> DynamoDBQuestionRepository:
         return cls(boto3.client("dynamodb", config=CLIENT_CONFIG), table_name)
 
+    def disconnect(self) -> None:
+        self.client.close()  # its HTTP connection pools; the client opens new ones when next called
+
     def add_question(self, text: str) -> Question:
         question = Question(id=new_id(), text=text, created_at=_now())
         created = question.created_at.isoformat()

@@ -49,6 +49,9 @@ class SqlQuestionRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def disconnect(self) -> None:
+        self.engine.dispose()  # the pool's connections; the engine opens new ones when next used
+
     def add_question(self, text: str) -> Question:
         question = Question(id=new_id(), text=text, created_at=_now())
         with self.engine.begin() as connection:
