@@ -215,6 +215,7 @@ def _zappa_requests(slug: str, region: str, stage: str, storage: str) -> list[Re
         Request("lambda:AddPermission", function, True),
         Request("iam:PassRole", f"{role}/{slug}-{stage}-FunctionRole-E5R6", True, to_lambda),
         Request("events:PutRule", f"{rule}/{slug}-api-{stage}-handler.keep_warm_callback", True),
+        Request("events:ListRuleNamesByTarget", f"{rule}/*", True),
         Request(
             "apigateway:PATCH", f"arn:aws:apigateway:{region}::/apis/a1b2c3/stages/{stage}", True, tagged
         ),
@@ -236,6 +237,7 @@ def _zappa_requests(slug: str, region: str, stage: str, storage: str) -> list[Re
         Request("s3:PutObject", f"arn:aws:s3:::{slug}-{other}-deploymentbucket-q1w2/package.zip", False),
         Request("s3:DeleteObject", f"{bucket}/{slug}-api-{stage}-template-1765100000.json", False),
         Request("events:PutRule", f"{rule}/another-app-keep-warm", False),
+        Request("events:DeleteRule", f"{rule}/another-app-keep-warm", False),
         Request(
             "apigateway:PATCH",
             f"arn:aws:apigateway:{region}::/apis/a1b2c3/stages/{stage}",
