@@ -55,6 +55,9 @@ OWNED_PATHS: dict[str, dict[str, list[str]]] = {
             "tests/zappa_handler.py",
             "tests/test_zappa_handler.py",
             "tests/test_zappa_stage.py",
+            "cicd",
+            ".github/workflows/deploy.yml",
+            ".github/workflows/deploy-stage.yml",
         ],
         "codestar": [
             "deploy.codestar.mk",

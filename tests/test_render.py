@@ -23,7 +23,7 @@ import threading
 import tomllib
 import urllib.parse
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -1041,19 +1041,50 @@ def test_the_deploy_role_may_make_what_the_features_add(
 ) -> None:
     """For each resource type the deploys, alarms and domains add, CloudFormation's role may call what
     the type's handlers call (less what the stack never uses); on their own services, nothing more."""
-    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-
     project = rendered(combination)
     application, toolchain = DEPLOY_ROLE_STACKS[combination["deployment"]]
     template = translated(sam_translation, combination, application)
-    allowed = [
-        s
-        for s in iam.statements(load_structured(project.path / toolchain))
-        if s.holder == "DeployRole" and s.allows
-    ]
+    expected = {"AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup", "AWS::KMS::Key"}
+    check_deploy_role_makes_the_features(load_structured(project.path / toolchain), template, expected)
+
+
+@pytest.mark.parametrize(
+    "combination",
+    [combination for combination in COMBINATIONS if combination["deployment"] == "zappa"][:1],
+    ids=lambda combination: combination.name,
+)
+def test_the_zappa_deploy_role_may_make_what_the_features_add(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The same for the role CloudFormation changes zappa's stage stack with (its CI bootstrap's)."""
+    project = rendered(combination)
+    template = load_structured(project.path / "infra" / "stack.yaml")
+    check_deploy_role_makes_the_features(
+        load_structured(project.path / "cicd" / "bootstrap.yaml"), template, {"AWS::KMS::Key"}, ZAPPA_UNUSED
+    )
+
+
+# What the handlers of zappa's stack's feature types ask for that the sam stacks need for a
+# resource of their own (the CodeDeploy role passed, the packaged code read), and zappa's never.
+ZAPPA_UNUSED = {
+    "iam:PassRole": "the topic logs no delivery status and the subscription delivers to no Firehose",
+    "s3:GetObject": "the domain name has no mutual TLS trust store",
+    "s3:GetObjectVersion": "the domain name has no mutual TLS trust store",
+}
+
+
+def check_deploy_role_makes_the_features(
+    toolchain: dict[str, Any],
+    template: dict[str, Any],
+    expected: set[str],
+    unused_here: Mapping[str, str] | None = None,
+) -> None:
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
+
+    allowed = [s for s in iam.statements(toolchain) if s.holder == "DeployRole" and s.allows]
     every_type = {r["Type"] for r in template["Resources"].values()}
     types = every_type & operations.FEATURE_TYPES
-    assert {"AWS::Lambda::Alias", "AWS::CodeDeploy::DeploymentGroup", "AWS::KMS::Key"} <= types
+    assert expected <= types
 
     def handler_permissions(kinds: set[str]) -> set[str]:
         found: set[str] = set()
@@ -1070,8 +1101,11 @@ def test_the_deploy_role_may_make_what_the_features_add(
 
     needed = handler_permissions(types)
     unused = set(operations.UNUSED_HANDLER_PERMISSIONS)
-    assert unused <= needed, f"left out, but no handler asks for it: {sorted(unused - needed)}"
-    missing = sorted(p for p in needed - unused if not any(s.covers(p) for s in allowed))
+    asked = handler_permissions(operations.FEATURE_TYPES)
+    assert unused <= asked, f"left out, but no handler asks for it: {sorted(unused - asked)}"
+    missing = sorted(
+        p for p in needed - unused - set(unused_here or {}) if not any(s.covers(p) for s in allowed)
+    )
     assert not missing, f"the deploy role may not: {missing}"
     # On the services these features bring, what the role may do is what some resource of the stack needs.
     anywhere = handler_permissions(every_type)
@@ -1920,7 +1954,7 @@ CI_DEPLOY_RUNS = list(
     {
         c["secrets"]: c
         for c in reversed(CI_COMBINATIONS)
-        if c["storage"] == "dynamodb" and c["frontend"] == "none"
+        if c["deployment"] == "sam" and c["storage"] == "dynamodb" and c["frontend"] == "none"
     }.values()
 )
 
@@ -1964,7 +1998,56 @@ def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_rol
     assert len(overrides) == (3 if combination["secrets"] == "env" else 2), overrides
 
 
-@pytest.mark.parametrize("combination", CI_DEPLOY_RUNS[:1], ids=lambda combination: combination.name)
+# zappa's: its stage's stack deployed through the bootstrap's role, before Zappa's step.
+ZAPPA_CI_DEPLOY_RUNS = [
+    c
+    for c in CI_COMBINATIONS
+    if c["deployment"] == "zappa"
+    and c["storage"] == "dynamodb"
+    and c["secrets"] == "ssm"
+    and c["frontend"] == "none"
+]
+
+
+@pytest.mark.parametrize("combination", ZAPPA_CI_DEPLOY_RUNS, ids=lambda combination: combination.name)
+def test_make_ci_deploy_changes_zappas_stack_with_the_bootstrap_stacks_role(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """`make ci-deploy STAGE=dev` with a fake `aws` and no credentials: the package built is not built
+    again, the stage's stack is deployed with the bootstrap stack's CloudFormation role and boundary,
+    and Zappa's step then gets the package (and, with no AWS to reach, stops there in one line)."""
+    copy = rendered(combination).copy_to(tmp_path / "project")
+    env = project_env(copy, combination["python_version"])
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".zappa").mkdir()
+    (copy / ".zappa" / "dev.zip").write_bytes(b"built by the build job")
+    fakes = tmp_path / "bin"
+    fakes.mkdir()
+    (fakes / "aws").write_text(f"#!{sys.executable}\n{_STACK_OUTPUT}")
+    (fakes / "aws").chmod(0o755)
+    calls = tmp_path / "aws.jsonl"
+    environ = clean_environ([fakes], AWS_CALLS=str(calls), UV_OFFLINE="1")
+    made = run(
+        ["make", "-o", ".venv/pyvenv.cfg", "ci-deploy", "STAGE=dev"], cwd=copy, env=environ, timeout=120
+    )
+    assert made.returncode != 0, made.output
+    assert "zappa package" not in made.output, f"the package was built again:\n{made.output}"
+    assert "Could not deploy stage dev: Unable to locate credentials" in made.output, made.output
+    assert "dev.zappa_stage deploy dev --package .zappa/dev.zip" in made.output, made.output
+    bootstrap = f"{IDENTITY_SLUG}-ci-dev"
+    deploys = [
+        call for call in map(json.loads, calls.read_text(encoding="utf-8").splitlines()) if "deploy" in call
+    ]
+    assert [call[call.index("--stack-name") + 1] for call in deploys] == [f"{IDENTITY_SLUG}-dev"]
+    (deploy,) = deploys
+    assert deploy[deploy.index("--role-arn") + 1] == f"DeployRoleArn-of-{bootstrap}"
+    parameters = deploy[deploy.index("--parameter-overrides") + 1 : deploy.index("--tags")]
+    assert parameters == ["Stage=dev", f"PermissionsBoundaryArn=PermissionsBoundaryArn-of-{bootstrap}"]
+
+
+@pytest.mark.parametrize(
+    "combination", [*CI_DEPLOY_RUNS[:1], *ZAPPA_CI_DEPLOY_RUNS], ids=lambda combination: combination.name
+)
 def test_make_bootstrap_makes_each_stages_stack_and_one_provider(
     combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
 ) -> None:

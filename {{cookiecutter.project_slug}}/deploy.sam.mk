@@ -16,8 +16,9 @@ KEEP_BUILT ?=
 CI_KEEP_BUILT = -o $(BUILD_DIR)/template.yaml{% if has('site') %} -o $(FRONTEND)/dist/index.html{% endif %}
 
 include sam.mk
+include cicd/bootstrap.mk
 
-.PHONY: stack deploy delete bootstrap ci-deploy
+.PHONY: stack deploy delete ci-deploy
 {%- if has('secrets_service') %}
 
 stack: build | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (sam deploy); run `make secrets` once per stage first
@@ -53,28 +54,6 @@ deploy: build  ## Deploy STAGE (dev|prod): its stack{% if has('sql_store') %}, t
 
 delete: | $(SAM)  ## Delete STAGE's stack ({% if has('sql_store') %}the database is snapshotted; see README.md first{% elif has('key_value_store') %}its table is retained{% endif %})
 	$(SAM) delete --config-env $(STAGE)
-
-# The CI bootstrap stack of each stage (cicd/bootstrap.yaml): GitHub's identity provider, the role
-# GitHub Actions assumes, CloudFormation's role and the artifact bucket. Needs AWS credentials
-# that may create IAM roles; once, and again after editing cicd/bootstrap.yaml. The dev stack
-# creates the provider unless OIDC_PROVIDER_ARN names the account's; the prod stack reuses it.
-GITHUB_REPOSITORY ?=
-OIDC_PROVIDER_ARN ?=
-CI_STACK_PREFIX := {{ cookiecutter.project_slug }}-ci
-# $(call ci_output,stage,key): an output of the stage's bootstrap stack.
-ci_output = $$(aws cloudformation describe-stacks --region $(REGION) --stack-name $(CI_STACK_PREFIX)-$(1) \
-	--query "Stacks[0].Outputs[?OutputKey=='$(2)'].OutputValue" --output text)
-# $(call ci_stack,stage,provider ARN): create or update the stage's bootstrap stack.
-ci_stack = aws cloudformation deploy --region $(REGION) --stack-name $(CI_STACK_PREFIX)-$(1) \
-	--template-file cicd/bootstrap.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset \
-	--parameter-overrides Stage=$(1) GitHubRepository=$(GITHUB_REPOSITORY) GitHubOidcProviderArn=$(2) \
-	--tags project={{ cookiecutter.project_slug }} stage=$(1)
-
-bootstrap:  ## Create or update the CI deploy roles of dev and prod: GITHUB_REPOSITORY=owner/name [OIDC_PROVIDER_ARN=...]
-	@test -n "$(GITHUB_REPOSITORY)" || { echo "GITHUB_REPOSITORY is not set: make bootstrap GITHUB_REPOSITORY=owner/name" >&2; exit 1; }
-	$(call ci_stack,dev,$(OIDC_PROVIDER_ARN))
-	$(call ci_stack,prod,$(call ci_output,dev,GitHubOidcProviderArn))
-	@for stage in dev prod; do echo "GitHub environment $$stage: AWS_ROLE_ARN=$(call ci_output,$$stage,GitHubActionsRoleArn)"; done
 
 # What the deploy workflow runs, with the role of STAGE's bootstrap stack: `make deploy` of the
 # artifact already built, through that stack's bucket, CloudFormation role and permissions

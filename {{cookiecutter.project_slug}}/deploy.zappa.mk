@@ -7,7 +7,13 @@
 #   variables  CFN_TEMPLATES (what `make lint` checks), RUNTIME_SDK (where `make invoke` finds boto3)
 # It may add prerequisites to install, lint and clean.
 
-CFN_TEMPLATES := infra/stack.yaml
+CFN_TEMPLATES := infra/stack.yaml cicd/bootstrap.yaml
+# A deploy from CI adds options of `aws cloudformation deploy` (DEPLOY_OPTIONS) and stack
+# parameters (DEPLOY_PARAMETERS, Name=value) to the stage's: `make ci-deploy` sets both.
+DEPLOY_OPTIONS ?=
+DEPLOY_PARAMETERS ?=
+KEEP_BUILT ?=
+CI_KEEP_BUILT = -o $(PACKAGE_ZIP){% if has('site') %} -o $(FRONTEND)/dist/index.html{% endif %}
 # Zappa is pinned in uv.lock (the dev group), so it is in the project's environment.
 ZAPPA := $(VENV)/bin/zappa
 
@@ -39,7 +45,7 @@ STACK_PARAMETERS_dev := Stage=dev
 STACK_PARAMETERS_prod := Stage=prod
 {%- endif %}
 
-.PHONY: build stack deploy logs rollback delete {% if has('sql_store') %}migrate-stage {% endif %}zappa-clean
+.PHONY: build stack deploy ci-deploy logs rollback delete {% if has('sql_store') %}migrate-stage {% endif %}zappa-clean
 
 clean: zappa-clean
 
@@ -63,11 +69,11 @@ $(ZAPPA): | $(VENV)/pyvenv.cfg
 {%- if has('secrets_service') %}
 stack:  ## Create or update STAGE's stack alone (what Zappa does not create); run `make secrets` once per stage first
 	aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
-		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
-		--parameter-overrides $(STACK_PARAMETERS_$(STAGE)) --tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(DEPLOY_OPTIONS) \
+		--parameter-overrides $(STACK_PARAMETERS_$(STAGE)) $(DEPLOY_PARAMETERS) --tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
 
 deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function
-	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
+	$(MAKE) --no-print-directory stack STAGE=$(STAGE) DEPLOY_OPTIONS="$(DEPLOY_OPTIONS)" DEPLOY_PARAMETERS="$(DEPLOY_PARAMETERS)"
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
 {%- elif has('secrets_in_environment') %}
 # The secrets of .env.example come from ENV_FILE or the environment, and are checked before
@@ -76,13 +82,13 @@ deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the functi
 # Zappa gets the function's in a settings file only you can read (dev/zappa_stage.py).
 stack: | $(VENV)/pyvenv.cfg  ## Create or update STAGE's stack alone (what Zappa does not create), with the secrets of .env
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
-	$(RUN) python -m dev.stage_secrets stack $(STACK_PARAMETERS_$(STAGE)) --env-file $(ENV_FILE) -- \
+	$(RUN) python -m dev.stage_secrets stack $(STACK_PARAMETERS_$(STAGE)) $(DEPLOY_PARAMETERS) --env-file $(ENV_FILE) -- \
 		aws cloudformation deploy --region $(REGION) --stack-name $(STACK) --template-file $(STACK_TEMPLATE) \
-		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		--capabilities CAPABILITY_IAM --no-fail-on-empty-changeset $(DEPLOY_OPTIONS) \
 		--parameter-overrides file:///dev/stdin --tags project={{ cookiecutter.project_slug }} stage=$(STAGE)
 
 deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the function, with the secrets of .env
-	$(MAKE) --no-print-directory stack STAGE=$(STAGE)
+	$(MAKE) --no-print-directory stack STAGE=$(STAGE) DEPLOY_OPTIONS="$(DEPLOY_OPTIONS)" DEPLOY_PARAMETERS="$(DEPLOY_PARAMETERS)"
 	@if [ -f $(ENV_FILE) ]; then set -a; . $(abspath $(ENV_FILE)); set +a; fi; \
 	$(RUN) python -m dev.zappa_stage deploy $(STAGE) --package $(PACKAGE_ZIP) --zappa $(ZAPPA)
 {%- endif %}
@@ -90,7 +96,7 @@ deploy: build | $(ZAPPA)  ## Deploy STAGE (dev|prod): its stack, then the functi
 	$(MAKE) --no-print-directory migrate-stage STAGE=$(STAGE)
 {%- endif %}
 {%- if has('site') %}
-	$(MAKE) --no-print-directory frontend-deploy
+	$(MAKE) --no-print-directory $(KEEP_BUILT) frontend-deploy
 {%- endif %}
 
 logs: | $(ZAPPA)  ## Tail STAGE's function logs (zappa tail)
@@ -114,3 +120,14 @@ DOWNGRADE_PAYLOAD = {"migration": "downgrade", "revision": "$(DOWNGRADE)"}
 
 zappa-clean:
 	rm -rf $(BUILD_DIR)
+
+include cicd/bootstrap.mk
+
+# What the deploy workflow runs, with the role of STAGE's bootstrap stack: `make deploy` of the
+# package already built, the stage's stack changed through that stack's CloudFormation role,
+# with its permissions boundary. KEEP_BUILT (make's -o: never remake the package{% if has('site') %} or the app{% endif %})
+# goes to each make that deploy runs, as make does not hand -o on by itself.
+ci-deploy: | $(ZAPPA)  ## Deploy STAGE's built package as CI does, with its bootstrap stack's roles
+	$(MAKE) --no-print-directory $(CI_KEEP_BUILT) deploy STAGE=$(STAGE) KEEP_BUILT="$(CI_KEEP_BUILT)" \
+		DEPLOY_OPTIONS="--role-arn $(call ci_output,$(STAGE),DeployRoleArn)" \
+		DEPLOY_PARAMETERS="PermissionsBoundaryArn=$(call ci_output,$(STAGE),PermissionsBoundaryArn)"
