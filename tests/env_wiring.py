@@ -57,6 +57,15 @@ def reads(package: Path) -> list[Read]:
     return found
 
 
+def secret_names(package: Path) -> set[str]:
+    """The secrets the package's code asks for by name."""
+    return {
+        name
+        for path in package.rglob("*.py")
+        for name in _SECRET_READ.findall(path.read_text(encoding="utf-8"))
+    }
+
+
 def _secret_variable_name(package: Path) -> Callable[[str], str] | None:
     """``secrets.variable_name`` of a package whose secrets are environment variables, else None."""
     path = package / "secrets.py"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,28 @@ def read_calls(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def as_deployed(call: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """``call`` with each name a pattern of ``names`` matches whole replaced by its template.
+
+    The project's tests make tables and parameters of their own; this gives
+    their calls the names the stack's resources have, for its role to judge.
+    """
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {renamed(key): renamed(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [renamed(item) for item in value]
+        if isinstance(value, str):
+            for pattern, template in names.items():
+                match = re.fullmatch(pattern, value)
+                if match:
+                    return match.expand(template)
+        return value
+
+    return {**call, "params": renamed(call["params"])}
 
 
 # --- calls -> requests ---------------------------------------------------------------------------

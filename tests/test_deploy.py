@@ -37,6 +37,7 @@ import contextlib
 import copy
 import dataclasses
 import json
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Iterator
@@ -64,8 +65,11 @@ from tests.deploy_support import (
     stored_code,
     zipped,
 )
-from tests.env_wiring import Read, reads, sam_wiring, wiring_problems, zappa_wiring
-from tests.iam_use import Request, evaluate, read_calls, requests, runtime_requests
+from tests.env_wiring import Read, reads, sam_wiring, secret_names, wiring_problems, zappa_wiring
+from tests.iam_static import UnresolvedError, function_requests, variable
+from tests.iam_static import resolve as resolve_statically
+from tests.iam_static import role_policies as rendered_role_policies
+from tests.iam_use import Request, as_deployed, evaluate, read_calls, requests, runtime_requests
 from tests.support import (
     IDENTITY_PACKAGE,
     IDENTITY_SLUG,
@@ -303,6 +307,62 @@ def test_function_role_allows_what_it_uses_and_nothing_else(
     assert not evaluation.unused, "no call used:\n" + "\n".join(s.describe() for s in evaluation.unused)
 
 
+# One stack per deployment whose project's own tests exercise every path of the app's storage and secrets.
+RECORDED_TESTS = [
+    next(c for c in SAM_BUILT if c["deployment"] == "sam" and c["secrets"] == "ssm"),
+]
+
+
+@pytest.mark.deploy
+@pytest.mark.parametrize("combination", RECORDED_TESTS, ids=lambda combination: combination.name)
+def test_function_role_allows_what_the_projects_tests_call(
+    combination: Combination, deployments: Deployments, tmp_path: Path
+) -> None:
+    """The app's calls in the project's own tests (every repository path), on the stack's names, allowed."""
+    deployment, served = deployments.get(combination), deployments.served(combination)
+    assert served.failure is None, served.failure
+    variables = served.configuration["Environment"]["Variables"]
+    calls = project_tests_calls(
+        deployment.project,
+        combination["python_version"],
+        tmp_path,
+        {**tables_named(variables["TABLE_NAME"]), **parameters_under(variables["SECRETS_PATH"])},
+    )
+    assert {call["service"] for call in calls} == {"dynamodb", "ssm"}, "the tests' calls went unrecorded"
+    policies = role_policies(deployment.emulator, served.configuration["Role"].rpartition("/")[2])
+    evaluation = evaluate(
+        policies, [request for call in calls for request in requests(call, REGION, ACCOUNT)]
+    )
+    print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
+    assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
+
+
+def project_tests_calls(
+    project: Path, python_version: str, tmp_path: Path, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The app's AWS calls in the project's own tests, each name of theirs renamed by ``names``."""
+    env = project_env(project, python_version)
+    log = tmp_path / "calls.jsonl"
+    result = env.run(
+        [env.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'basetemp'}"],
+        cwd=project,
+        AWS_CALL_LOG=str(log),
+    )
+    check(result, "the project's tests, recording their AWS calls")
+    return [
+        as_deployed(call, names) for call in read_calls(log) if call["caller"].startswith(IDENTITY_PACKAGE)
+    ]
+
+
+# The tests make a table and a secrets path of their own: ``<slug>-test-<hex>``, ``/<slug>/test-<hex>/``.
+def tables_named(table: str) -> dict[str, str]:
+    return {rf"{IDENTITY_SLUG}-test(?:-[0-9a-f]{{12}})?": table}
+
+
+def parameters_under(path: str) -> dict[str, str]:
+    return {rf"/{IDENTITY_SLUG}/test(?:-[0-9a-f]{{12}})?/(?P<rest>.*)": path + r"\g<rest>"}
+
+
 def resolve(deployment: Deployment, value: Any) -> str:
     """A template value as the stack resolved it: a Ref to a created resource is its physical ID."""
     if isinstance(value, dict) and value.keys() == {"Ref"}:
@@ -445,6 +505,110 @@ def test_stack_sets_what_the_app_reads(
         wiring = sam_wiring(load_structured(project / name))
     problems = wiring_problems(wiring, read)
     assert not problems, "\n".join(problems)
+
+
+# A SQL store's functions: the API's, the migration function, and the hook that runs it before a release.
+SQL_STORE_FUNCTIONS = (API_FUNCTION, "MigrateFunction", "MigrationHook")
+# What the package asks of AWS, as the source says it (``clients("lambda").invoke``,
+# ``parameters.get_secret``, ``boto3.client``): the calls ``iam_static.function_requests`` enumerates.
+_AWS_CALL = re.compile(
+    r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[a-z_]+)\(|boto3\.(client|resource)\b"""
+)
+
+
+def aws_calls_in_source(package: Path) -> set[tuple[str, str]]:
+    """(module, call) for each way the package's code calls AWS."""
+    return {
+        (path.stem, ".".join(part for part in match if part))
+        for path in package.rglob("*.py")
+        for match in _AWS_CALL.findall(path.read_text(encoding="utf-8"))
+    }
+
+
+@pytest.mark.parametrize(
+    "combination",
+    [c for c in COMBINATIONS if c["storage"] == "rds" and c["deployment"] != "zappa"],
+    ids=lambda combination: combination.name,
+)
+def test_sql_store_roles_allow_what_their_code_calls_and_nothing_else(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+) -> None:
+    """The API's, migration function's and hook's roles, as transformed, against their code's calls."""
+    project = rendered(combination).path
+    package = project / "src" / IDENTITY_PACKAGE
+    enumerated = {
+        ("migrate", "lambda.invoke"),
+        ("migrate", "codedeploy.put_lifecycle_event_hook_execution_status"),
+        ("migrate", "client"),  # the hook's clients, made once
+    }
+    if combination["secrets"] == "ssm":
+        enumerated |= {("secrets", "get_parameter"), ("secrets", "get_secret")}
+    assert aws_calls_in_source(package) == enumerated, (
+        "the code calls AWS otherwise: enumerate its calls in tests/iam_static.py"
+    )
+    template = transformed(project, combination)
+    names = secret_names(package)
+    for function in SQL_STORE_FUNCTIONS:
+        wanted = function_requests(template, function, names)
+        evaluation = evaluate(rendered_role_policies(template, function), wanted)
+        print(
+            f"{function}: {len(wanted)} requests, {len(evaluation.statements)} statements, "
+            f"{len(evaluation.used)} used"
+        )
+        assert not evaluation.denied, f"{function} denied:\n" + "\n".join(
+            request.describe() for request in evaluation.denied
+        )
+        assert not evaluation.unused, f"{function}: no call used:\n" + "\n".join(
+            statement.describe() for statement in evaluation.unused
+        )
+
+
+def transformed(project: Path, combination: Combination) -> dict[str, Any]:
+    """The project's SAM template after the serverless transform, each function's code a stand-in URI."""
+    name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
+    source = load_structured(project / name)
+    code = {
+        logical: f"s3://code/{logical}"
+        for logical, resource in source["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+    assert set(SQL_STORE_FUNCTIONS) <= set(code)
+    return sam_template(project / name, code, {"Stage": STAGE})
+
+
+RECORDED_SQL_TESTS = [
+    next(
+        c
+        for c in COMBINATIONS
+        if c["deployment"] == "sam" and c["storage"] == "rds" and c["secrets"] == "ssm"
+    )
+]
+
+
+@pytest.mark.parametrize("combination", RECORDED_SQL_TESTS, ids=lambda combination: combination.name)
+def test_sql_store_api_role_allows_what_the_projects_tests_call(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
+) -> None:
+    """The app's calls in the project's own tests (on the local database), on the stack's names, allowed."""
+    project = rendered(combination).path
+    template = transformed(project, combination)
+    names = {
+        **parameters_under(variable(template, API_FUNCTION, "SECRETS_PATH")),
+        # The local database's credentials, in the emulator as RDS keeps the stack's (dev/local_secrets.py).
+        rf"arn:aws:secretsmanager:[^:]+:[0-9]+:secret:{IDENTITY_SLUG}/local/[^:]+": variable(
+            template, API_FUNCTION, "DATABASE_SECRET_ARN"
+        ),
+    }
+    calls = project_tests_calls(project, combination["python_version"], tmp_path, names)
+    assert {call["service"] for call in calls} == {"ssm", "secretsmanager"}, (
+        "the tests' calls went unrecorded"
+    )
+    evaluation = evaluate(
+        rendered_role_policies(template, API_FUNCTION),
+        [request for call in calls for request in requests(call, REGION, ACCOUNT)],
+    )
+    print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
+    assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
 
 
 _TEMPLATE = {
@@ -594,3 +758,45 @@ def test_evaluation_denies_what_no_statement_allows_and_reports_what_none_used()
     assert [statement.describe() for statement in evaluation.unused] == [
         f"table[1]: Allow dynamodb:Scan on {_TABLE}"
     ]
+
+
+def test_a_rendered_role_resolves_as_its_stack_would() -> None:
+    """Names, ARNs and substitutions as CloudFormation gives them; what it cannot resolve, an error."""
+    template: dict[str, Any] = {
+        "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},
+        "Resources": {
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": {"Fn::Sub": "/app/${Stage}"}},
+            },
+            "Migrate": {"Type": "AWS::Lambda::Function", "Properties": {}},
+        },
+    }
+    assert resolve_statically(template, {"Fn::GetAtt": ["Logs", "Arn"]}) == (
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/app/dev:*"
+    )
+    assert resolve_statically(template, {"Fn::Sub": "${Migrate.Arn}:${AWS::StackName}"}) == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:app-dev-Migrate-1A2B3C4D:app-dev"
+    )
+    with pytest.raises(UnresolvedError, match="Fn::If is not resolved"):
+        resolve_statically(template, {"Fn::If": ["IsProd", "a", "b"]})
+    with pytest.raises(UnresolvedError, match="no stand-in for AWS::Lambda::Function's Version"):
+        resolve_statically(template, {"Fn::GetAtt": "Migrate.Version"})
+
+
+def test_a_tests_call_takes_the_stacks_names() -> None:
+    """A name of the tests' own becomes the stack's; any other stays, for the role to refuse."""
+    names = {
+        r"app-test(?:-[0-9a-f]{12})?": "app-dev-Table-1",
+        r"/app/test(?:-[0-9a-f]{12})?/(?P<rest>.*)": r"/app/dev/\g<rest>",
+    }
+    transaction = {"TransactItems": [{"Put": {"TableName": "app-test-0123456789ab"}}]}
+    assert as_deployed({"service": "dynamodb", "params": transaction}, names)["params"] == {
+        "TransactItems": [{"Put": {"TableName": "app-dev-Table-1"}}]
+    }
+    assert as_deployed({"params": {"Name": "/app/test-0123456789ab/admin-token"}}, names)["params"] == {
+        "Name": "/app/dev/admin-token"
+    }
+    assert as_deployed({"params": {"TableName": "other-test"}}, names)["params"] == {
+        "TableName": "other-test"
+    }
