@@ -194,6 +194,17 @@ def event(path: str) -> dict[str, object]:
     }
 
 
+def interpreter(version: str) -> str:
+    """The Python ``version`` itself, not a version manager's shim: runs get a minimal environment."""
+    shim = shutil.which(f"python{version}")
+    found = shim and subprocess.run(
+        [shim, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=False
+    )
+    if not found or found.returncode != 0:  # none, or an inactive pyenv shim
+        sys.exit(f"bench: python{version} is not on PATH (PYENV_VERSION=3.11.7:3.12.1:3.13.0)")
+    return found.stdout.strip()
+
+
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -383,11 +394,7 @@ def main() -> None:
     parser.add_argument("--storage", choices=("dynamodb", "rds"), default="dynamodb")
     parser.add_argument("--rds-engine", choices=tuple(SQL_DRIVERS), default="postgres")
     args = parser.parse_args()
-    shim = shutil.which(f"python{args.python_version}")
-    if shim is None:
-        sys.exit(f"bench: python{args.python_version} is not on PATH (PYENV_VERSION=3.11.7:3.12.1:3.13.0)")
-    # The interpreter itself, not a version-manager shim: runs get a minimal environment.
-    python = subprocess.check_output([shim, "-c", "import sys; print(sys.executable)"], text=True).strip()
+    python = interpreter(args.python_version)
 
     with tempfile.TemporaryDirectory(prefix="sf-bench-") as tmp:
         work = Path(tmp)

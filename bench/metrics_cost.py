@@ -33,6 +33,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from bench.lambda_perf import interpreter
 from tests.support import render_project  # the template tests' renderer: one way to render
 
 # The libraries weighed against the app's own writer, pinned so runs compare alike.
@@ -141,11 +142,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=41)
     parser.add_argument("--python-version", default="3.13")
     args = parser.parse_args()
-    shim = shutil.which(f"python{args.python_version}")
-    if shim is None:
-        sys.exit(f"bench: python{args.python_version} is not on PATH (PYENV_VERSION=3.11.7:3.12.1:3.13.0)")
-    # The interpreter itself, not a version-manager shim: runs get a minimal environment.
-    python = subprocess.check_output([shim, "-c", "import sys; print(sys.executable)"], text=True).strip()
+    python = interpreter(args.python_version)
 
     with tempfile.TemporaryDirectory(prefix="sf-bench-metrics-") as tmp:
         work = Path(tmp)

@@ -27,14 +27,12 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from bench.lambda_perf import run, zipped_size
+from bench.lambda_perf import interpreter, run, zipped_size
 
 # At the versions the generated projects lock (pg8000 is the candidate they do not use).
 PACKAGES = {
@@ -144,10 +142,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--python-version", default="3.13")
     args = parser.parse_args()
-    shim = shutil.which(f"python{args.python_version}")
-    if shim is None:
-        sys.exit(f"bench: python{args.python_version} is not on PATH (PYENV_VERSION=3.11.7:3.12.1:3.13.0)")
-    python = subprocess.check_output([shim, "-c", "import sys; print(sys.executable)"], text=True).strip()
+    python = interpreter(args.python_version)
 
     with tempfile.TemporaryDirectory(prefix="sf-bench-sql-") as tmp:
         work = Path(tmp)
@@ -158,23 +153,15 @@ def main() -> None:
         }
         database = f"sf_bench_{uuid.uuid4().hex[:8]}"
         admin_database = {"psycopg": "postgres", "pymysql": "mysql"}
-        for driver in admin_database:
-            path = f"{sqlalchemy['compiled']}:{parts[driver]}"
-            run(
-                [
-                    python,
-                    "-I",
-                    "-S",
-                    "-c",
-                    SETUP,
-                    path,
-                    SERVERS[driver],
-                    database,
-                    str(ROWS),
-                    admin_database[driver],
-                ],
-                work,
-            )
+
+        def set_up(rows: int) -> None:
+            """Each server's bench database with ``rows`` questions; none (dropped) with 0."""
+            for driver, admin in admin_database.items():
+                path = f"{sqlalchemy['compiled']}:{parts[driver]}"
+                command = [python, "-I", "-S", "-c", SETUP, path, SERVERS[driver], database, str(rows), admin]
+                run(command, work)
+
+        set_up(ROWS)
         try:
             results: dict[tuple[str, str], dict[str, list[float]]] = {}
             for round_ in range(args.runs):
@@ -198,23 +185,7 @@ def main() -> None:
                             )
                             seen["warm"].append(json.loads(output.strip().splitlines()[-1])[1])
         finally:
-            for driver in admin_database:
-                path = f"{sqlalchemy['compiled']}:{parts[driver]}"
-                run(
-                    [
-                        python,
-                        "-I",
-                        "-S",
-                        "-c",
-                        SETUP,
-                        path,
-                        SERVERS[driver],
-                        database,
-                        "0",
-                        admin_database[driver],
-                    ],
-                    work,
-                )
+            set_up(0)
 
         print(f"\nPython {args.python_version}; cold: medians of {args.runs}, warm: of 3 runs")
         print(

@@ -1384,21 +1384,32 @@ def aws_emulator() -> Iterator[Callable[[str], Any]]:
         server.stop()
 
 
+def fake_tools(directory: Path, **scripts: str) -> Path:
+    """``directory`` holding an executable per keyword, ``name=script``, run by this interpreter."""
+    directory.mkdir()
+    for tool, script in scripts.items():
+        (directory / tool).write_text(f"#!{sys.executable}\n{script}")
+        (directory / tool).chmod(0o755)
+    return directory
+
+
+def stage_copy(project: RenderedProject, destination: Path, python_version: str) -> Path:
+    """A copy of ``project`` with its cached environment as ``.venv`` and the stage's secrets in ``.env``."""
+    copy = project.copy_to(destination)
+    env = project_env(copy, python_version)
+    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
+    return copy
+
+
 @pytest.mark.parametrize("combination", SECRET_RUNS, ids=lambda combination: combination.name)
 def test_secrets_reach_aws_off_the_command_line(
     combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
 ) -> None:
     """The target run for real, .env filled in: sam and aws (fakes that record how they ran) get no
     secret in their arguments or environment; SSM or Secrets Manager (the AWS emulator) get them."""
-    copy = rendered(combination).copy_to(tmp_path / "project")
-    env = project_env(copy, combination["python_version"])
-    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
-    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
-    fakes = tmp_path / "bin"
-    fakes.mkdir()
-    for tool in ("sam", "aws"):
-        (fakes / tool).write_text(f"#!{sys.executable}\n{_RECORDER}")
-        (fakes / tool).chmod(0o755)
+    copy = stage_copy(rendered(combination), tmp_path / "project", combination["python_version"])
+    fakes = fake_tools(tmp_path / "bin", sam=_RECORDER, aws=_RECORDER)
     record = tmp_path / "record.json"
     target = secrets_target(combination.answers)
     with aws_emulator() as client:
@@ -1965,15 +1976,8 @@ def test_make_ci_deploy_deploys_the_built_artifact_with_the_bootstrap_stacks_rol
 ) -> None:
     """`make ci-deploy STAGE=dev`, run for real with fake `sam` and `aws`: sam deploy gets the stage's
     bootstrap stack's bucket and CloudFormation role, samconfig.toml's parameters and the boundary."""
-    copy = rendered(combination).copy_to(tmp_path / "project")
-    env = project_env(copy, combination["python_version"])
-    (copy / ".venv").symlink_to(env.path, target_is_directory=True)
-    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in STAGE_SECRETS.items()))
-    fakes = tmp_path / "bin"
-    fakes.mkdir()
-    for tool, script in (("sam", _RECORDER), ("aws", _STACK_OUTPUT)):
-        (fakes / tool).write_text(f"#!{sys.executable}\n{script}")
-        (fakes / tool).chmod(0o755)
+    copy = stage_copy(rendered(combination), tmp_path / "project", combination["python_version"])
+    fakes = fake_tools(tmp_path / "bin", sam=_RECORDER, aws=_STACK_OUTPUT)
     record = tmp_path / "record.json"
     environ = clean_environ(
         [fakes], SECRETS_RECORD=str(record), AWS_CALLS=str(tmp_path / "aws.jsonl"), UV_OFFLINE="1"
@@ -2021,10 +2025,7 @@ def test_make_ci_deploy_changes_zappas_stack_with_the_bootstrap_stacks_role(
     (copy / ".venv").symlink_to(env.path, target_is_directory=True)
     (copy / ".zappa").mkdir()
     (copy / ".zappa" / "dev.zip").write_bytes(b"built by the build job")
-    fakes = tmp_path / "bin"
-    fakes.mkdir()
-    (fakes / "aws").write_text(f"#!{sys.executable}\n{_STACK_OUTPUT}")
-    (fakes / "aws").chmod(0o755)
+    fakes = fake_tools(tmp_path / "bin", aws=_STACK_OUTPUT)
     calls = tmp_path / "aws.jsonl"
     environ = clean_environ([fakes], AWS_CALLS=str(calls), UV_OFFLINE="1")
     made = run(
@@ -2055,10 +2056,7 @@ def test_make_bootstrap_makes_each_stages_stack_and_one_provider(
     (it makes one), then prod's with the provider dev's stack names; each for the repository. Without it,
     one line."""
     copy = rendered(combination).copy_to(tmp_path / "project")
-    fakes = tmp_path / "bin"
-    fakes.mkdir()
-    (fakes / "aws").write_text(f"#!{sys.executable}\n{_STACK_OUTPUT}")
-    (fakes / "aws").chmod(0o755)
+    fakes = fake_tools(tmp_path / "bin", aws=_STACK_OUTPUT)
     calls = tmp_path / "aws.jsonl"
     environ = clean_environ([fakes], AWS_CALLS=str(calls))
     provider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
