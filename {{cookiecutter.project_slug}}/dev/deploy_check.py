@@ -71,9 +71,6 @@ NOT_SET_BY_THE_STACK = {
 {%- if has('secrets_service') %}
 # Variables a stack sets for a library the app uses, not for its own code.
 READ_BY_LIBRARIES = {"POWERTOOLS_PARAMETERS_MAX_AGE": "Powertools Parameters: how long a secret is cached"}
-{%- else %}
-# Variables a stack sets for a library the app uses, not for its own code: none.
-READ_BY_LIBRARIES: dict[str, str] = {}
 {%- endif %}
 
 
@@ -197,9 +194,9 @@ class _Recording(dict[str, str]):
 def zappa_wiring(template: Mapping[str, Any], settings: Mapping[str, Any]) -> Wiring:
     """The function's environment ``make deploy`` gives Zappa: zappa_settings.json's, and the stack's.
 
-    dev/zappa_stage.py completes the stage's settings from the stack's outputs
-    {%- if has('secrets_in_environment') %}
-    (and its secrets from the deploying shell){% endif %}: each output it asks for must exist.
+    dev/zappa_stage.py completes the stage's settings from the stack's outputs{% if has('secrets_in_environment') %}
+    (and its secrets from the deploying shell){% endif %}: each output it asks for
+    must exist.
     """
     outputs = _Recording()
     completed = stage_settings(settings, STAGE, outputs, _Recording())
@@ -232,7 +229,7 @@ def wiring_problems(wiring: Wiring, read: list[Read]) -> list[str]:
     names = {item.name for item in read}
     for function, variables in sorted(wiring.environments.items()):
         for name, value in sorted(variables.items()):
-            if name not in names and name not in READ_BY_LIBRARIES:
+            if name not in names{% if has('secrets_service') %} and name not in READ_BY_LIBRARIES{% endif %}:
                 problems.append(f"{function} sets {name}, which nothing in the package reads")
             problems += [
                 f"{function}: {name} refers to {target}, which the template does not define"
