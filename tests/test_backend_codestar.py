@@ -93,7 +93,7 @@ def test_buildspec_runs_the_makefiles_targets(project: RenderedProject) -> None:
         phase: [c for c in body["commands"] if not sets_up_the_machine(c)] for phase, body in phases.items()
     }
     assert commands["install"] == ["make install"]
-    assert commands["pre_build"] == ["make lint", "make test"]
+    assert commands["pre_build"] == ["make lint", "make test", "make deploy-check"]
     # The same command as a laptop's, so a failed pipeline build reproduces locally.
     assert commands["build"] == ["make build"]
     assert any(c.startswith("make stage-configuration") for c in commands["post_build"])

@@ -25,10 +25,11 @@ and its API. Then:
   project's own ``dev.zappa_stage``, name the role, bucket, table and log
   group the stack created.
 
-And for every combination, statically (``tests/env_wiring.py``): each
-function's environment variables are read by the app's code and refer to
-parameters and resources that exist, and the API's function sets every
-variable the code reads.
+And for every combination, statically, the project's own ``make deploy-check``
+(``dev/deploy_check.py``): each function's environment variables are read by
+the app's code and refer to parameters and resources that exist, and the
+API's function sets every variable the code reads; on a copy of the stack's
+template with a variable renamed, it fails naming it.
 """
 
 from __future__ import annotations
@@ -65,7 +66,6 @@ from tests.deploy_support import (
     stored_code,
     zipped,
 )
-from tests.env_wiring import Read, reads, sam_wiring, secret_names, wiring_problems, zappa_wiring
 from tests.iam_static import UnresolvedError, function_requests, variable
 from tests.iam_static import resolve as resolve_statically
 from tests.iam_static import role_policies as rendered_role_policies
@@ -491,20 +491,32 @@ def drive(container: LambdaContainer, events: Path, kind: str, admin_token: str)
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=lambda combination: combination.name)
-def test_stack_sets_what_the_app_reads(
-    combination: Combination, rendered: Callable[[Combination], RenderedProject]
+def test_make_deploy_check_finds_a_renamed_variable(
+    combination: Combination, rendered: Callable[[Combination], RenderedProject], tmp_path: Path
 ) -> None:
-    """Each function gets, from a parameter or resource that exists, what the code it runs reads; no more."""
+    """`make deploy-check` passes on the project's stack, and fails naming a variable renamed in a copy."""
     project = rendered(combination).path
-    read = reads(project / "src" / IDENTITY_PACKAGE)
-    assert {"STAGE", "SERVICE_NAME"} <= {item.name for item in read}, "the code's reads went unseen"
+    env = project_env(project, combination["python_version"])
+    make = ["make", "--no-print-directory", "-o", f"{env.path}/pyvenv.cfg", "deploy-check"]
+    passed = check(env.run(make, cwd=project, timeout=120), "make deploy-check").output
+    print(passed.strip().splitlines()[-1])
     if combination["deployment"] == "zappa":
-        wiring = zappa_wiring(project, STAGE)
+        source, old, new, option = (
+            project / "zappa_settings.json",
+            '"STAGE": "dev"',
+            '"STAGES": "dev"',
+            "--settings",
+        )
     else:
-        name = "template.yml" if combination["deployment"] == "codestar" else "template.yaml"
-        wiring = sam_wiring(load_structured(project / name))
-    problems = wiring_problems(wiring, read)
-    assert not problems, "\n".join(problems)
+        source = project / ("template.yml" if combination["deployment"] == "codestar" else "template.yaml")
+        old, new, option = "STAGE: !Ref Stage", "STAGES: !Ref Stage", "--template"
+    broken = tmp_path / source.name
+    broken.write_text(source.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    run: list[str | Path] = [env.python, "-m", "dev.deploy_check", option, broken]
+    failed = env.run(run, cwd=project, timeout=120, PYTHONPATH="src")
+    assert failed.returncode == 1, failed.describe()
+    assert "does not set STAGE, read at" in failed.output, failed.describe()
+    assert "sets STAGES, which nothing in the package reads" in failed.output, failed.describe()
 
 
 # A SQL store's functions: the API's, the migration function, and the hook that runs it before a release.
@@ -514,6 +526,18 @@ SQL_STORE_FUNCTIONS = (API_FUNCTION, "MigrateFunction", "MigrationHook")
 _AWS_CALL = re.compile(
     r"""clients\("([a-z]+)"\)\.([a-z_]+)\(|parameters\.(get_[a-z_]+)\(|boto3\.(client|resource)\b"""
 )
+
+
+_SECRET_ASKED = re.compile(r"""\b(?:get_secret|find_secret)\(\s*"([a-z0-9-]+)"\)""")
+
+
+def secret_names(package: Path) -> set[str]:
+    """The secrets the package's code asks for by name."""
+    return {
+        name
+        for path in package.rglob("*.py")
+        for name in _SECRET_ASKED.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 def aws_calls_in_source(package: Path) -> set[tuple[str, str]]:
@@ -609,66 +633,6 @@ def test_sql_store_api_role_allows_what_the_projects_tests_call(
     )
     print(f"{len(calls)} calls of the app in the project's tests, {len(evaluation.used)} statements used")
     assert not evaluation.denied, "denied:\n" + "\n".join(request.describe() for request in evaluation.denied)
-
-
-_TEMPLATE = {
-    "Parameters": {"Stage": {"Type": "String"}},
-    "Resources": {
-        "Table": {"Type": "AWS::DynamoDB::Table"},
-        "ApiFunction": {
-            "Type": "AWS::Serverless::Function",
-            "Properties": {
-                "Handler": "app.handler.handler",
-                "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}, "TABLE_NAME": {"Ref": "Table"}}},
-            },
-        },
-        "MigrateFunction": {
-            "Type": "AWS::Serverless::Function",
-            "Properties": {
-                "Handler": "app.migrate.handler",
-                "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}}},
-            },
-        },
-    },
-}
-_READ = [
-    Read("STAGE", "app/settings.py:1"),
-    Read("TABLE_NAME", "app/factory.py:1"),
-    Read("HOOK", "app/migrate.py:9"),
-]
-
-
-def _changed(change: Callable[[dict[str, Any]], None]) -> list[str]:
-    template = copy.deepcopy(_TEMPLATE)
-    change(template)
-    return wiring_problems(sam_wiring(template), _READ)
-
-
-def test_wiring_problems_name_each_gap() -> None:
-    """The static check finds a renamed variable, a reference to nothing, and a variable nothing reads."""
-    assert _changed(lambda template: None) == []
-    api = ["Resources", "ApiFunction", "Properties", "Environment", "Variables"]
-
-    def variables(template: dict[str, Any]) -> dict[str, Any]:
-        found: dict[str, Any] = template
-        for key in api:
-            found = found[key]
-        return found
-
-    def rename(template: dict[str, Any]) -> None:
-        variables(template)["TABLE"] = variables(template).pop("TABLE_NAME")
-
-    assert _changed(rename) == [
-        "ApiFunction sets TABLE, which nothing in the package reads",
-        "ApiFunction does not set TABLE_NAME, read at app/factory.py:1",
-    ]
-    assert _changed(lambda template: variables(template).update(TABLE_NAME={"GetAtt": "Tabel.Arn"})) == [
-        "ApiFunction: TABLE_NAME refers to Tabel, which the template does not define"
-    ]
-    assert _changed(lambda template: variables(template).update(SUB={"Sub": "/${Stage}/${Missing}"})) == [
-        "ApiFunction sets SUB, which nothing in the package reads",
-        "ApiFunction: SUB refers to Missing, which the template does not define",
-    ]
 
 
 # --- the evaluator -------------------------------------------------------------------------------
