@@ -14,7 +14,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from {{ cookiecutter.package_name }}.storage import InvalidPositionError, QuestionNotFoundError, new_id
+from {{ cookiecutter.package_name }}.storage import (
+    InvalidPositionError,
+    QuestionNotFoundError,
+    new_id,
+)
 from {{ cookiecutter.package_name }}.storage import dynamodb as store
 from {{ cookiecutter.package_name }}.storage.dynamodb import DynamoDBQuestionRepository
 

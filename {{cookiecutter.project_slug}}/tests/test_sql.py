@@ -20,7 +20,11 @@ from sqlalchemy.pool import QueuePool
 
 from dev.local_store import SQLITE, TEST_STORES, store_for
 
-from {{ cookiecutter.package_name }}.storage import InvalidPositionError, QuestionNotFoundError, new_id
+from {{ cookiecutter.package_name }}.storage import (
+    InvalidPositionError,
+    QuestionNotFoundError,
+    new_id,
+)
 from {{ cookiecutter.package_name }}.storage.database import EngineSettings, make_engine
 from {{ cookiecutter.package_name }}.storage.factory import container_engine
 from {{ cookiecutter.package_name }}.storage.sql import SqlQuestionRepository
