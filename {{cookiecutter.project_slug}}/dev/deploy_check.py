@@ -55,7 +55,7 @@ _SECRET_READ = re.compile(r"""\b(?:get_secret|find_secret)\(\s*"([a-z0-9-]+)"\)"
 {%- if has('sam_built') %}
 FUNCTION_TYPE = "AWS::Serverless::Function"
 API = "ApiFunction"
-{%- else %}
+{%- elif has('zappa_built') %}
 # Zappa's function: it runs the app{% if has('sql_store') %}, and migrate.py's code (zappa invoke){% endif %}.
 API = "zappa"
 {%- endif %}
@@ -176,7 +176,7 @@ def sam_wiring(template: Mapping[str, Any]) -> Wiring:
         },
         {name: properties["Handler"].split(".")[-2] + ".py" for name, properties in functions.items()},
     )
-{%- else %}
+{%- elif has('zappa_built') %}
 
 
 class _Recording(dict[str, str]):
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     read = reads()
 {%- if has('sam_built') %}
     wiring = sam_wiring(load_template(arguments.template))
-{%- else %}
+{%- elif has('zappa_built') %}
     settings = json.loads(arguments.settings.read_text(encoding="utf-8"))
     wiring = zappa_wiring(load_template(arguments.template), settings)
 {%- endif %}

@@ -52,7 +52,7 @@ def test_the_api_function_is_required() -> None:
     template["Resources"]["Api"] = template["Resources"].pop(deploy_check.API)
     problems = deploy_check.wiring_problems(deploy_check.sam_wiring(template), deploy_check.reads())
     assert problems[-1] == f"the template defines no function {deploy_check.API}"
-{%- else %}
+{%- elif has('zappa_built') %}
 
 
 def test_a_renamed_variable_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
